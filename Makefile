@@ -1,0 +1,134 @@
+# shrike: one non-recursive Makefile.
+#   make              build/shrike, the test kernels and the unit tests
+#   make demo         build and run the demo kernel on 2 vCPUs
+#   make check        run every test; ends with "N passed, N failed, N skipped"
+#   make check-asan   the same tests with AddressSanitizer + UBSan (build-asan/)
+#   make bench        benchmarks (bench/README.md)
+#   V=1               show the commands
+
+BUILD ?= build
+SAN ?= 0
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wundef -Wvla -Wwrite-strings -Wcast-qual \
+	-Wold-style-definition -Wredundant-decls -Wnull-dereference
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -pthread -MMD -MP
+HOST_LDFLAGS := -pthread
+ifeq ($(SAN),1)
+HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+HOST_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# ---- the VMM ----
+LIB_SRCS := $(wildcard src/core/*.c src/x86/*.c src/loader/*.c src/hw/*.c src/trace/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libshrike.a
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/shrike: $(BUILD)/src/main.o $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+# ---- test kernels (guest/): freestanding, 64-bit code in a multiboot ELF32 ----
+GUEST_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-builtin -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 \
+	-fcf-protection=none -fno-asynchronous-unwind-tables -mcmodel=small \
+	$(WARN) -Wno-missing-prototypes -Iguest/lib -MMD -MP
+GUEST_ASFLAGS := -Iguest/lib -MMD -MP
+GUEST_RT_SRCS := $(wildcard guest/lib/*.c) guest/lib/start.S
+GUEST_RT_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_RT_SRCS)))
+GUEST_TESTS := $(basename $(notdir $(wildcard guest/tests/*.c)))
+GUEST_KERNELS := $(GUEST_TESTS:%=$(BUILD)/guest/%.elf) $(BUILD)/guest/hello-aout.elf \
+	$(BUILD)/guest/hello-aout.bin $(BUILD)/guest/flat-hello.bin
+
+$(BUILD)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUESTCC $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/%.o: guest/%.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUESTAS $@")
+	$(Q)$(CC) $(GUEST_ASFLAGS) -c $< -o $@
+
+$(BUILD)/guest/lib/start-aout.o: guest/lib/start.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_ASFLAGS) -DMULTIBOOT_AOUT_KLUDGE -c $< -o $@
+
+# Link as ELF64, then convert to ELF32: multiboot loaders (QEMU's too)
+# take 32-bit ELF files; the 64-bit code inside does not care.
+$(BUILD)/guest/%.elf: $(BUILD)/guest/tests/%.o $(GUEST_RT_OBJS) guest/lib/kernel.ld
+	@$(if $(Q),echo "  GUESTLD $@")
+	$(Q)$(LD) -nostdlib -static -z max-page-size=0x1000 -T guest/lib/kernel.ld \
+		--no-warn-rwx-segments --no-warn-execstack -o $@.64 $(filter %.o,$^)
+	$(Q)$(OBJCOPY) -O elf32-i386 $@.64 $@
+
+GUEST_RT_AOUT_OBJS := $(filter-out %/start.o,$(GUEST_RT_OBJS)) $(BUILD)/guest/lib/start-aout.o
+$(BUILD)/guest/hello-aout.elf: $(BUILD)/guest/tests/hello.o $(GUEST_RT_AOUT_OBJS) guest/lib/kernel.ld
+	$(Q)$(LD) -nostdlib -static -z max-page-size=0x1000 -T guest/lib/kernel.ld \
+		--no-warn-rwx-segments --no-warn-execstack -o $@ $(filter %.o,$^)
+
+# The a.out-kludge form as a raw image: the header carries the addresses.
+$(BUILD)/guest/hello-aout.bin: $(BUILD)/guest/hello-aout.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+$(BUILD)/guest/flat-hello.bin: guest/flat/hello.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -c -o $@.o $<
+	$(Q)$(LD) -Ttext=0 --oformat=binary -o $@ $@.o
+
+# ---- tests ----
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HOST_TEST_SRCS := $(wildcard tests/host/*.c)
+HOST_TEST_BINS := $(HOST_TEST_SRCS:tests/host/%.c=$(BUILD)/tests/%)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests -o $@ $< $(LIB) $(HOST_LDFLAGS)
+
+$(BUILD)/tests/%: tests/host/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests -o $@ $< $(LIB) $(HOST_LDFLAGS)
+
+all: $(BUILD)/shrike $(GUEST_KERNELS) $(UNIT_BINS) $(HOST_TEST_BINS)
+
+check: all
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+check-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check
+
+demo: $(BUILD)/shrike $(BUILD)/guest/demo.elf
+	$(BUILD)/shrike run --kernel $(BUILD)/guest/demo.elf --cpus 2 --stats
+
+bench: all
+	$(Q)BUILD=$(BUILD) bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check check-asan demo bench clean
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,215 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+void config_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = 1;
+	cfg->memory = 256ull << 20;
+	cfg->serial = SERIAL_STDIO;
+	cfg->on_reboot = REBOOT_RESET;
+	cfg->sync = SYNC_LAZY;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 0:   shift = 0; break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	default:  return -1;
+	}
+	if (*end && end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) &&
+	    !(end[1] == 'B' && !end[2]))
+		return -1;
+	if (shift && v > (~0ull >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 0xffffffffu)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Splits "PATH[,ARGS]" in place. */
+static void split_module(char *arg, struct module_arg *m)
+{
+	char *comma = strchr(arg, ',');
+
+	m->path = arg;
+	m->args = NULL;
+	if (comma) {
+		*comma = 0;
+		m->args = comma + 1;
+	}
+}
+
+static int choose(const char *opt, const char *val, const char *const *names, int n, int *out,
+		  char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++) {
+		if (val && !strcmp(val, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	err_set(err, errlen, "%s: unknown value '%s'", opt, val ? val : "");
+	return -1;
+}
+
+static int parse_serial(struct vm_config *cfg, const char *val, char *err, size_t errlen)
+{
+	if (!strcmp(val, "stdio"))
+		cfg->serial = SERIAL_STDIO;
+	else if (!strcmp(val, "none"))
+		cfg->serial = SERIAL_NONE;
+	else if (!strncmp(val, "file:", 5) && val[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = val + 5;
+	} else {
+		err_set(err, errlen, "--serial: expected stdio, none or file:PATH, got '%s'", val);
+		return -1;
+	}
+	return 0;
+}
+
+/* Options that take a value. */
+static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char *err,
+			size_t errlen)
+{
+	static const char *const reboot[] = { "reset", "exit" };
+	static const char *const sync[] = { "lazy", "full" };
+	static const char *const formats[] = { "auto", "flat" };
+	int choice;
+
+	if (!strcmp(opt, "--kernel")) {
+		cfg->kernel_path = val;
+	} else if (!strcmp(opt, "--kernel-format")) {
+		if (choose(opt, val, formats, 2, &choice, err, errlen))
+			return -1;
+		cfg->kernel_format = (enum kernel_format)choice;
+	} else if (!strcmp(opt, "--initrd")) {
+		cfg->initrd_path = val;
+	} else if (!strcmp(opt, "--cmdline")) {
+		cfg->cmdline = val;
+	} else if (!strcmp(opt, "--module")) {
+		if (cfg->nmodules >= MAX_MODULES) {
+			err_set(err, errlen, "--module: at most %d modules", MAX_MODULES);
+			return -1;
+		}
+		split_module(val, &cfg->modules[cfg->nmodules++]);
+	} else if (!strcmp(opt, "--cpus")) {
+		if (parse_uint(val, &cfg->cpus) || cfg->cpus == 0) {
+			err_set(err, errlen, "--cpus: expected a number from 1, got '%s'", val);
+			return -1;
+		}
+	} else if (!strcmp(opt, "--memory")) {
+		if (parse_size(val, &cfg->memory) || cfg->memory < (1ull << 20)) {
+			err_set(err, errlen, "--memory: expected a size of at least 1M "
+				"(suffix K, M, G or T), got '%s'", val);
+			return -1;
+		}
+	} else if (!strcmp(opt, "--serial")) {
+		return parse_serial(cfg, val, err, errlen);
+	} else if (!strcmp(opt, "--on-reboot")) {
+		if (choose(opt, val, reboot, 2, &choice, err, errlen))
+			return -1;
+		cfg->on_reboot = (enum on_reboot)choice;
+	} else if (!strcmp(opt, "--sync")) {
+		if (choose(opt, val, sync, 2, &choice, err, errlen))
+			return -1;
+		cfg->sync = (enum sync_mode)choice;
+	} else if (!strcmp(opt, "--trace-sync")) {
+		cfg->trace_path = val;
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_flag(struct vm_config *cfg, const char *opt)
+{
+	if (!strcmp(opt, "--trace-msrs"))
+		cfg->trace_msrs = true;
+	else if (!strcmp(opt, "--stats"))
+		cfg->stats = true;
+	else if (!strcmp(opt, "--no-vmport"))
+		cfg->no_vmport = true;
+	else if (!strcmp(opt, "--no-vapic"))
+		cfg->no_vapic = true;
+	else
+		return 1;
+	return 0;
+}
+
+int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	for (int i = 0; i < argc; i++) {
+		char *opt = argv[i], *val = NULL, *eq;
+		int r;
+
+		if (strncmp(opt, "--", 2)) {
+			err_set(err, errlen, "unexpected argument '%s'", opt);
+			return -1;
+		}
+		r = parse_flag(cfg, opt);
+		if (r == 0)
+			continue;
+		eq = strchr(opt, '=');
+		if (eq) {
+			*eq = 0;
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		}
+		if (!val) {
+			err_set(err, errlen, "%s: missing value (or unknown option)", opt);
+			return -1;
+		}
+		r = parse_valued(cfg, opt, val, err, errlen);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			err_set(err, errlen, "unknown option '%s'", opt);
+			return -1;
+		}
+	}
+	if (!cfg->kernel_path) {
+		err_set(err, errlen, "--kernel is required");
+		return -1;
+	}
+	if (cfg->trace_msrs && !cfg->trace_path) {
+		err_set(err, errlen, "--trace-msrs needs --trace-sync PATH");
+		return -1;
+	}
+	return 0;
+}

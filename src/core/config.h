@@ -1,0 +1,50 @@
+/* What the user asked for: the parsed command line. */
+#ifndef SHRIKE_CONFIG_H
+#define SHRIKE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "x86/cpustate.h"
+
+#define MAX_MODULES 16
+
+enum serial_backend { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+enum on_reboot { REBOOT_RESET, REBOOT_EXIT };
+enum kernel_format { FORMAT_AUTO, FORMAT_FLAT };
+
+struct module_arg {
+	const char *path;
+	const char *args;          /* may be NULL */
+};
+
+struct vm_config {
+	const char *kernel_path;
+	enum kernel_format kernel_format;
+	const char *initrd_path;
+	const char *cmdline;       /* NULL: not given */
+	struct module_arg modules[MAX_MODULES];
+	unsigned nmodules;
+	unsigned cpus;
+	uint64_t memory;
+	enum serial_backend serial;
+	const char *serial_path;
+	enum on_reboot on_reboot;
+	enum sync_mode sync;
+	const char *trace_path;
+	bool trace_msrs;
+	bool stats;
+	bool no_vmport;
+	bool no_vapic;
+};
+
+void config_defaults(struct vm_config *cfg);
+
+/* Parses "run" options (argv[0] is the first option).  Returns 0, or -1
+ * with a one-line message in err. */
+int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses a size with an optional K/M/G/T suffix (binary).  -1 if malformed. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,148 @@
+#include "core/exits.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "x86/report.h"
+
+static const char *const exit_names[] = {
+	[KVM_EXIT_UNKNOWN] = "unknown", [KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io", [KVM_EXIT_HYPERCALL] = "hypercall", [KVM_EXIT_DEBUG] = "debug",
+	[KVM_EXIT_HLT] = "hlt", [KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open", [KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry", [KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SET_TPR] = "set_tpr", [KVM_EXIT_TPR_ACCESS] = "tpr_access",
+	[KVM_EXIT_NMI] = "nmi", [KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event", [KVM_EXIT_IOAPIC_EOI] = "ioapic_eoi",
+	[KVM_EXIT_X86_RDMSR] = "x86_rdmsr", [KVM_EXIT_X86_WRMSR] = "x86_wrmsr",
+	[KVM_EXIT_DIRTY_RING_FULL] = "dirty_ring_full", [KVM_EXIT_X86_BUS_LOCK] = "x86_bus_lock",
+	[KVM_EXIT_NOTIFY] = "notify",
+};
+
+const char *exit_reason_name(unsigned reason)
+{
+	if (reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
+		return exit_names[reason];
+	return "other";
+}
+
+static int handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t bytes = (uint64_t)run->io.size * run->io.count;
+	uint8_t *data;
+
+	/* KVM fills these, but a bad offset would make us scribble outside
+	 * the kvm_run mapping: check rather than trust. */
+	if (run->io.data_offset >= v->run_size || bytes > v->run_size - run->io.data_offset ||
+	    (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)) {
+		log_error("vCPU %u: malformed I/O exit (size %u, count %u, offset %llu)", v->index,
+			  run->io.size, run->io.count, (unsigned long long)run->io.data_offset);
+		return -1;
+	}
+	data = (uint8_t *)run + run->io.data_offset;
+	/* String I/O (rep ins/outs) arrives as one exit with count > 1. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			iobus_write(&v->vm->pio, v, run->io.port, data, run->io.size);
+		else
+			iobus_read(&v->vm->pio, v, run->io.port, data, run->io.size);
+	}
+	return 0;
+}
+
+static int handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned len = run->mmio.len;
+
+	if (len == 0 || len > sizeof(run->mmio.data)) {
+		log_guest(&v->vm->rl, "vCPU %u: MMIO access of %u bytes ignored", v->index, len);
+		return 0;
+	}
+	if (run->mmio.is_write)
+		iobus_write(&v->vm->mmio, v, run->mmio.phys_addr, run->mmio.data, len);
+	else
+		iobus_read(&v->vm->mmio, v, run->mmio.phys_addr, run->mmio.data, len);
+	return 0;
+}
+
+static int handle_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(v->vm, STOP_POWEROFF, 0);
+		return -1;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_reset(v->vm, "KVM system event");
+		return -1;
+	case KVM_SYSTEM_EVENT_CRASH:
+		x86_report_failure(v, "guest crashed (KVM system event)");
+		vm_request_stop(v->vm, STOP_ERROR, 1);
+		return -1;
+	default:
+		log_error("vCPU %u: unknown system event %u", v->index, v->run->system_event.type);
+		vm_request_stop(v->vm, STOP_ERROR, 1);
+		return -1;
+	}
+}
+
+static const char *suberror_name(uint32_t sub)
+{
+	switch (sub) {
+	case KVM_INTERNAL_ERROR_EMULATION:         return "emulation failure";
+	case KVM_INTERNAL_ERROR_SIMUL_EX:          return "exception during event delivery";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:       return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
+	default:                                   return "unknown";
+	}
+}
+
+static int handle_fatal(struct vcpu *v, const char *what)
+{
+	x86_report_failure(v, what);
+	vm_request_stop(v->vm, STOP_ERROR, 1);
+	return -1;
+}
+
+int vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char what[160];
+
+	if (vm_stopping(v->vm))
+		return -1;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(v);
+	case KVM_EXIT_MMIO:
+		return handle_mmio(v);
+	case KVM_EXIT_HLT:
+		/* With the in-kernel LAPIC, HLT sleeps inside KVM_RUN; an HLT
+		 * exit can only mean a spurious wakeup: run again. */
+		return 0;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_INTR:
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		vm_request_reset(v->vm, "triple fault");
+		return -1;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return handle_system_event(v);
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)",
+			 run->internal.suberror, suberror_name(run->internal.suberror));
+		return handle_fatal(v, what);
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "KVM entry failed, hardware reason 0x%llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return handle_fatal(v, what);
+	default:
+		snprintf(what, sizeof(what), "unhandled KVM exit %u (%s)", run->exit_reason,
+			 exit_reason_name(run->exit_reason));
+		return handle_fatal(v, what);
+	}
+}

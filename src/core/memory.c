@@ -1,0 +1,57 @@
+#include "core/memory.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int guest_mem_init(struct guest_mem *mem, uint64_t size)
+{
+	void *host;
+
+	memset(mem, 0, sizeof(*mem));
+	if (size == 0)
+		return -EINVAL;
+	/* MAP_NORESERVE: a guest's RAM is populated on first touch only, so a
+	 * large --memory costs nothing until the guest uses it. */
+	host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (host == MAP_FAILED)
+		return -errno;
+	mem->host = host;
+	mem->total = size;
+	mem->bank[0] = (struct mem_bank){ 0, size, host };
+	mem->nbanks = 1;
+	if (size > MEM_LOW_LIMIT) {
+		mem->bank[0].size = MEM_LOW_LIMIT;
+		mem->bank[1] = (struct mem_bank){ MEM_HIGH_BASE, size - MEM_LOW_LIMIT,
+						  mem->host + MEM_LOW_LIMIT };
+		mem->nbanks = 2;
+	}
+	return 0;
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	if (mem->host)
+		munmap(mem->host, mem->total);
+	memset(mem, 0, sizeof(*mem));
+}
+
+void *gpa_to_hva(const struct guest_mem *mem, gpa_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < mem->nbanks; i++) {
+		const struct mem_bank *b = &mem->bank[i];
+		uint64_t end;
+
+		if (gpa < b->gpa || __builtin_add_overflow(gpa, len, &end))
+			continue;
+		if (end <= b->gpa + b->size)
+			return b->host + (gpa - b->gpa);
+	}
+	return NULL;
+}
+
+uint64_t guest_mem_low_end(const struct guest_mem *mem)
+{
+	return mem->nbanks ? mem->bank[0].size : 0;
+}

@@ -1,0 +1,309 @@
+#include "core/vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/exits.h"
+#include "core/log.h"
+#include "core/vm.h"
+#include "x86/cpuid.h"
+
+#define SIG_KICK SIGUSR1
+
+/* The vCPU whose thread this is (NULL on other threads). */
+static __thread struct vcpu *current_vcpu;
+
+static void kick_handler(int sig)
+{
+	/* Nothing to do: the signal only interrupts KVM_RUN; immediate_exit,
+	 * set before the signal was sent, covers the window before it. */
+	(void)sig;
+}
+
+void vcpu_signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIG_KICK, &sa, NULL);
+}
+
+int vcpu_create(struct vm *vm, unsigned index, struct vcpu **out)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	int mmap_size, r;
+
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->index = index;
+	v->fd = -1;
+	snprintf(v->name, sizeof(v->name), "CPU %u/KVM", index);
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	*out = v;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (v->fd < 0) {
+		r = -errno;
+		log_error("KVM_CREATE_VCPU %u failed: %s", index, strerror(errno));
+		return r;
+	}
+	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run)) {
+		log_error("KVM_GET_VCPU_MMAP_SIZE failed");
+		return -EIO;
+	}
+	v->run = mmap(NULL, (size_t)mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		log_error("cannot map kvm_run of vCPU %u: %s", index, strerror(errno));
+		return -errno;
+	}
+	v->run_size = (size_t)mmap_size;
+	v->cpuid = cpuid_for_vcpu(vm->cpuid_supported, index, vm->ncpus);
+	if (!v->cpuid)
+		return -ENOMEM;
+	if (ioctl(v->fd, KVM_SET_CPUID2, v->cpuid) < 0) {
+		r = -errno;
+		log_error("KVM_SET_CPUID2 on vCPU %u failed: %s", index, strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	cpu_state_free(v);
+	if (v->run)
+		munmap(v->run, v->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v->cpuid);
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->cond);
+	free(v);
+}
+
+bool vcpu_owned(const struct vcpu *v)
+{
+	return current_vcpu == v || !__atomic_load_n(&v->in_loop, __ATOMIC_ACQUIRE);
+}
+
+int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg)
+{
+	int r;
+
+	if (!vcpu_owned(v)) {
+		log_error("vCPU %u: ioctl 0x%lx from a foreign thread refused", v->index, req);
+		return -EPERM;
+	}
+	v->stats.ioctls++;
+	r = ioctl(v->fd, req, arg);
+	return r < 0 ? -errno : r;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit first: if the thread is between its last check and
+	 * KVM_RUN, KVM returns -EINTR at once instead of the signal being
+	 * lost.  Then the signal, for a thread already inside KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&v->lock);
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	if (v->thread_started)
+		pthread_kill(v->thread, SIG_KICK);
+}
+
+/* Appends an item unless the vCPU's thread is not in its loop (then the
+ * caller owns the vCPU and runs the item itself). */
+static bool queue_work(struct vcpu *v, struct vcpu_work *w)
+{
+	pthread_mutex_lock(&v->lock);
+	if (!v->in_loop) {
+		pthread_mutex_unlock(&v->lock);
+		return false;
+	}
+	w->next = NULL;
+	if (v->work_tail)
+		v->work_tail->next = w;
+	else
+		v->work_head = w;
+	v->work_tail = w;
+	pthread_mutex_unlock(&v->lock);
+	vcpu_kick(v);
+	return true;
+}
+
+void vcpu_run_on(struct vcpu *v, void (*fn)(struct vcpu *, void *), void *arg)
+{
+	struct vcpu_work w = { .fn = fn, .arg = arg };
+
+	if (current_vcpu == v || !queue_work(v, &w)) {
+		fn(v, arg);
+		return;
+	}
+	pthread_mutex_lock(&v->lock);
+	while (!w.done)
+		pthread_cond_wait(&v->cond, &v->lock);
+	pthread_mutex_unlock(&v->lock);
+}
+
+int vcpu_run_on_async(struct vcpu *v, void (*fn)(struct vcpu *, void *), void *arg)
+{
+	struct vcpu_work *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->fn = fn;
+	w->arg = arg;
+	w->heap = true;
+	if (!queue_work(v, w)) {
+		free(w);
+		fn(v, arg);
+	}
+	return 0;
+}
+
+/* Runs every queued item; on the vCPU thread only. */
+static void process_work(struct vcpu *v)
+{
+	for (;;) {
+		struct vcpu_work *w;
+
+		pthread_mutex_lock(&v->lock);
+		w = v->work_head;
+		if (w) {
+			v->work_head = w->next;
+			if (!v->work_head)
+				v->work_tail = NULL;
+		}
+		pthread_mutex_unlock(&v->lock);
+		if (!w)
+			return;
+		w->fn(v, w->arg);
+		if (w->heap) {
+			free(w);
+			continue;
+		}
+		pthread_mutex_lock(&v->lock);
+		w->done = true;
+		pthread_cond_broadcast(&v->cond);
+		pthread_mutex_unlock(&v->lock);
+	}
+}
+
+/* Parks the thread until it may run, has work, or the VM stops. */
+static void wait_until_runnable(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->lock);
+	while (!v->running && !v->work_head && !vm_stopping(v->vm))
+		pthread_cond_wait(&v->cond, &v->lock);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void fail(struct vcpu *v, const char *what)
+{
+	log_error("vCPU %u: %s", v->index, what);
+	vm_request_stop(v->vm, STOP_ERROR, 1);
+}
+
+static void run_loop(struct vcpu *v)
+{
+	for (;;) {
+		int r;
+
+		process_work(v);
+		if (vm_stopping(v->vm))
+			return;
+		if (!v->running) {
+			wait_until_runnable(v);
+			continue;
+		}
+		if (cpu_state_put(v, PUT_RUNTIME, CAUSE_EXEC, NULL)) {
+			fail(v, "writing back register state failed");
+			return;
+		}
+		cpu_state_before_run(v);
+		r = ioctl(v->fd, KVM_RUN, 0);
+		v->stats.ioctls++;
+		cpu_state_after_run(v);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				/* A kick: clear it before looking at the work queue,
+				 * so a kick that arrives after the check still stops
+				 * the next KVM_RUN. */
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
+				continue;
+			}
+			log_error("vCPU %u: KVM_RUN failed: %s", v->index, strerror(errno));
+			vm_request_stop(v->vm, STOP_ERROR, 1);
+			return;
+		}
+		if (v->run->exit_reason < EXIT_REASON_MAX)
+			v->stats.exits[v->run->exit_reason]++;
+		if (vcpu_handle_exit(v) < 0)
+			return;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	sigset_t set;
+
+	current_vcpu = v;
+	pthread_setname_np(pthread_self(), v->name);
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	run_loop(v);
+	/* Leave the loop, then drain: nothing can be queued after in_loop is
+	 * cleared, so no waiter is left behind. */
+	pthread_mutex_lock(&v->lock);
+	__atomic_store_n(&v->in_loop, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->lock);
+	process_work(v);
+	return NULL;
+}
+
+int vcpu_start_thread(struct vcpu *v)
+{
+	int r;
+
+	__atomic_store_n(&v->in_loop, true, __ATOMIC_RELEASE);
+	r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (r) {
+		__atomic_store_n(&v->in_loop, false, __ATOMIC_RELEASE);
+		log_error("cannot start the thread of vCPU %u: %s", v->index, strerror(r));
+		return -r;
+	}
+	v->thread_started = true;
+	return 0;
+}
+
+void vcpu_resume(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->running = true;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (!v->thread_started)
+		return;
+	pthread_join(v->thread, NULL);
+	v->thread_started = false;
+}

@@ -1,0 +1,460 @@
+#include "core/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "hw/devices.h"
+#include "trace/stats.h"
+#include "trace/trace.h"
+#include "x86/cpuid.h"
+#include "x86/reset.h"
+
+#define KVM_TSS_ADDR          0xfffbd000ul
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ul
+
+static int check_ext(int fd, int cap)
+{
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+static void probe_caps(struct vm *vm)
+{
+	struct kvm_caps *c = &vm->caps;
+	int xsave2;
+
+	c->sync_regs = (unsigned)check_ext(vm->kvm_fd, KVM_CAP_SYNC_REGS);
+	c->immediate_exit = check_ext(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT);
+	c->sregs2 = check_ext(vm->kvm_fd, KVM_CAP_SREGS2);
+	c->xsave = check_ext(vm->kvm_fd, KVM_CAP_XSAVE);
+	xsave2 = check_ext(vm->kvm_fd, KVM_CAP_XSAVE2);
+	c->xsave_size = xsave2 > (int)sizeof(struct kvm_xsave) ? (size_t)xsave2
+							       : sizeof(struct kvm_xsave);
+	c->xcrs = check_ext(vm->kvm_fd, KVM_CAP_XCRS);
+	c->debugregs = check_ext(vm->kvm_fd, KVM_CAP_DEBUGREGS);
+	c->vcpu_events = check_ext(vm->kvm_fd, KVM_CAP_VCPU_EVENTS);
+	c->max_vcpus = (unsigned)check_ext(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+	c->recommended_vcpus = (unsigned)check_ext(vm->kvm_fd, KVM_CAP_NR_VCPUS);
+	if (!c->max_vcpus)
+		c->max_vcpus = c->recommended_vcpus ? c->recommended_vcpus : 4;
+}
+
+static int open_kvm(struct vm *vm)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		log_error("cannot open /dev/kvm: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		log_error("/dev/kvm speaks an unsupported KVM API version");
+		return -EINVAL;
+	}
+	probe_caps(vm);
+	if (!vm->caps.immediate_exit) {
+		log_error("KVM lacks KVM_CAP_IMMEDIATE_EXIT (Linux 4.11 or later needed)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int create_machine(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		log_error("KVM_CREATE_VM failed: %s", strerror(errno));
+		return -errno;
+	}
+	/* Intel needs a TSS and an identity-map page for real mode; harmless
+	 * elsewhere.  Both sit in the 32-bit hole, away from RAM. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
+		log_error("KVM_SET_TSS_ADDR failed: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ KVM_IDENTITY_MAP_ADDR }) < 0 &&
+	    errno != EINVAL && errno != ENOTTY) {
+		log_error("KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		log_error("KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		log_error("KVM_CREATE_PIT2 failed: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int map_memory(struct vm *vm)
+{
+	int r = guest_mem_init(&vm->mem, vm->cfg.memory);
+
+	if (r) {
+		log_error("cannot allocate %llu MiB of guest memory: %s",
+			  (unsigned long long)(vm->cfg.memory >> 20), strerror(-r));
+		return r;
+	}
+	for (unsigned i = 0; i < vm->mem.nbanks; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.bank[i].gpa,
+			.memory_size = vm->mem.bank[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)vm->mem.bank[i].host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+			log_error("KVM_SET_USER_MEMORY_REGION failed: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int open_serial_output(const struct vm_config *cfg)
+{
+	int fd;
+
+	switch (cfg->serial) {
+	case SERIAL_STDIO:
+		return dup(STDOUT_FILENO);
+	case SERIAL_FILE:
+		fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			log_error("cannot open serial output %s: %s", cfg->serial_path,
+				  strerror(errno));
+		return fd < 0 ? -2 : fd;
+	default:
+		return -1;
+	}
+}
+
+static int create_devices(struct vm *vm)
+{
+	int out_fd = open_serial_output(&vm->cfg);
+
+	if (out_fd == -2)
+		return -EINVAL;
+	if (serial_create(vm, 0x3f8, 4, out_fd, &vm->serial) || debug_exit_create(vm) ||
+	    fw_cfg_create(vm) || acpi_pm_create(vm) ||
+	    (!vm->cfg.no_vmport && vmport_create(vm))) {
+		log_error("cannot create the devices");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void make_uuid(uint8_t uuid[16])
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, uuid, 16) != 16) {
+		uint64_t t = now_ns();
+
+		memcpy(uuid, &t, 8);
+		memcpy(uuid + 8, &t, 8);
+	}
+	if (fd >= 0)
+		close(fd);
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);   /* version 4 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+}
+
+static int create_vcpus(struct vm *vm)
+{
+	int r;
+
+	vm->vcpu = calloc(vm->ncpus, sizeof(*vm->vcpu));
+	if (!vm->vcpu)
+		return -ENOMEM;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		r = vcpu_create(vm, i, &vm->vcpu[i]);
+		if (r)
+			return r;
+	}
+	/* The MSR catalog is probed on vCPU 0 before anything runs. */
+	r = msr_catalog_build(&vm->msrs, vm->kvm_fd, vm->vcpu[0]->fd, vm->vcpu[0]->cpuid);
+	if (r) {
+		log_error("cannot build the MSR list: %s", strerror(-r));
+		return r;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		r = cpu_state_init(vm->vcpu[i]);
+		if (r)
+			return r;
+		cpu_reset_state(vm->vcpu[i], false);
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	vm->t0_ns = now_ns();
+	vm->ncpus = cfg->cpus;
+	vm->rl = (struct ratelimit)RATELIMIT_INIT;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	iobus_init(&vm->pio, "pio", 0x10000);
+	iobus_init(&vm->mmio, "mmio", 0);
+	make_uuid(vm->uuid);
+	r = open_kvm(vm);
+	if (r)
+		return r;
+	if (vm->ncpus > vm->caps.max_vcpus) {
+		log_error("--cpus %u exceeds KVM's limit of %u", vm->ncpus, vm->caps.max_vcpus);
+		return -EDOM;
+	}
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->cpuid_supported = cpuid_get_supported(vm->kvm_fd);
+	if (vm->stop_efd < 0 || !vm->cpuid_supported) {
+		log_error("cannot set up the VM: %s", strerror(errno));
+		return -EIO;
+	}
+	r = create_machine(vm);
+	if (!r)
+		r = map_memory(vm);
+	if (!r)
+		r = create_devices(vm);
+	if (!r)
+		r = create_vcpus(vm);
+	if (!r && cfg->trace_path) {
+		char err[256];
+
+		vm->trace = trace_open(cfg->trace_path, cfg->trace_msrs, vm->t0_ns, err, sizeof(err));
+		if (!vm->trace) {
+			log_error("%s", err);
+			r = -EDOM;
+		}
+	}
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; vm->vcpu && i < vm->ncpus; i++)
+		vcpu_destroy(vm->vcpu[i]);
+	free(vm->vcpu);
+	serial_destroy(vm->serial);
+	fw_cfg_destroy(vm);
+	acpi_pm_destroy(vm);
+	vmport_destroy(vm);
+	msr_catalog_free(&vm->msrs);
+	free(vm->cpuid_supported);
+	iobus_free(&vm->pio);
+	iobus_free(&vm->mmio);
+	trace_close(vm->trace);
+	boot_plan_free(&vm->boot);
+	guest_mem_free(&vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	pthread_mutex_destroy(&vm->stop_lock);
+}
+
+int vm_boot(struct vm *vm, const struct boot_plan *plan)
+{
+	vm->boot = *plan;
+	boot_plan_commit(&vm->boot, &vm->mem);
+	cpu_boot_entry(vm->vcpu[0], &vm->boot.entry);
+	return 0;
+}
+
+/* Work item: the FULL put after machine creation (seed backtrace 1). */
+static void post_init_put(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	if (cpu_state_put(v, PUT_FULL, CAUSE_POST_INIT, NULL)) {
+		log_error("vCPU %u: initial state rejected by KVM", v->index);
+		vm_request_stop(v->vm, STOP_ERROR, 1);
+	}
+}
+
+int vm_start(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vcpu_start_thread(vm->vcpu[i]))
+			return -1;
+	/* Queue to all first, then let them run: the puts happen on every vCPU
+	 * thread in parallel, before each thread's first KVM_RUN. */
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vcpu_run_on_async(vm->vcpu[i], post_init_put, NULL))
+			return -1;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_resume(vm->vcpu[i]);
+	return 0;
+}
+
+bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
+}
+
+void vm_request_stop(struct vm *vm, enum stop_reason why, int status)
+{
+	bool first;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	first = !vm->stopping;
+	if (first) {
+		vm->stop_reason = why;
+		vm->exit_status = status;
+		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (!first)
+		return;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpu[i])
+			vcpu_kick(vm->vcpu[i]);
+	if (eventfd_write(vm->stop_efd, 1) < 0)
+		log_error("cannot wake the main thread: %s", strerror(errno));
+}
+
+void vm_request_reset(struct vm *vm, const char *source)
+{
+	if (vm->cfg.on_reboot == REBOOT_RESET)
+		log_info("guest requested a reset (%s); in-place reset is not implemented yet, "
+			 "exiting", source);
+	vm_request_stop(vm, STOP_RESET, 0);
+}
+
+void vm_set_irq(struct vm *vm, unsigned irq, bool level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		log_guest(&vm->rl, "KVM_IRQ_LINE %u failed: %s", irq, strerror(errno));
+}
+
+/* ---- the main thread's wait: console input, signals, stop ---- */
+
+struct console {
+	bool active;               /* stdin feeds the serial port */
+	bool raw;                  /* terminal switched to raw mode */
+	struct termios saved;
+	bool escape;               /* Ctrl-A seen */
+};
+
+static void console_open(struct console *c, const struct vm *vm)
+{
+	struct termios t;
+
+	memset(c, 0, sizeof(*c));
+	c->active = vm->cfg.serial == SERIAL_STDIO;
+	if (!c->active || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &c->saved) < 0)
+		return;
+	t = c->saved;
+	cfmakeraw(&t);
+	t.c_oflag |= OPOST | ONLCR;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+		c->raw = true;
+}
+
+static void console_close(struct console *c)
+{
+	if (c->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+}
+
+/* Feeds stdin to the UART; in raw mode Ctrl-A x quits, Ctrl-A Ctrl-A sends
+ * Ctrl-A.  Returns false at end of input. */
+static bool console_input(struct console *c, struct vm *vm)
+{
+	uint8_t buf[256], out[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+	size_t m = 0;
+
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN);
+	for (ssize_t i = 0; i < n; i++) {
+		if (c->raw && c->escape) {
+			c->escape = false;
+			if (buf[i] == 'x') {
+				vm_request_stop(vm, STOP_SIGNAL, 0);
+				return false;
+			}
+		} else if (c->raw && buf[i] == 0x01) {
+			c->escape = true;
+			continue;
+		}
+		out[m++] = buf[i];
+	}
+	serial_receive(vm->serial, out, m);
+	return true;
+}
+
+static int make_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void on_signal(struct vm *vm, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP)
+		vm_request_reset(vm, "SIGHUP from the host");
+	else
+		vm_request_stop(vm, STOP_SIGNAL, 128 + (int)si.ssi_signo);
+}
+
+int vm_wait(struct vm *vm)
+{
+	struct console con;
+	int sfd = make_signalfd();
+
+	console_open(&con, vm);
+	while (!vm_stopping(vm)) {
+		struct pollfd p[3] = {
+			{ .fd = vm->stop_efd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = con.active ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN)
+			on_signal(vm, sfd);
+		if (p[2].revents & (POLLIN | POLLHUP))
+			con.active = console_input(&con, vm);
+		else if (p[2].revents & (POLLERR | POLLNVAL))
+			con.active = false;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(vm->vcpu[i]);
+	console_close(&con);
+	if (sfd >= 0)
+		close(sfd);
+	if (vm->cfg.stats)
+		stats_print(vm, stderr);
+	return vm->exit_status;
+}

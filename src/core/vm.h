@@ -1,0 +1,102 @@
+/*
+ * The virtual machine: KVM handles, guest memory, address spaces, vCPUs,
+ * devices, and the machine's lifecycle (run, stop, exit status).
+ *
+ * Everything lives in struct vm, so one process can hold several VMs (the
+ * tests do).
+ */
+#ifndef SHRIKE_VM_H
+#define SHRIKE_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/iobus.h"
+#include "core/memory.h"
+#include "core/vcpu.h"
+#include "loader/loader.h"
+#include "x86/msr.h"
+
+struct trace;
+struct serial;
+struct fw_cfg;
+struct acpi_pm;
+struct vmport;
+
+struct kvm_caps {
+	unsigned sync_regs;        /* KVM_SYNC_X86_* bits offered */
+	bool immediate_exit;
+	bool sregs2;
+	bool xsave;
+	size_t xsave_size;         /* bytes for KVM_GET_XSAVE(2) */
+	bool xcrs;
+	bool debugregs;
+	bool vcpu_events;
+	unsigned max_vcpus;
+	unsigned recommended_vcpus;
+};
+
+/* How a VM's run ended, in the order of precedence used for the status. */
+enum stop_reason { STOP_NONE, STOP_POWEROFF, STOP_DEBUG_EXIT, STOP_RESET, STOP_ERROR,
+		   STOP_SIGNAL };
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd;
+	int vm_fd;
+	struct kvm_caps caps;
+	struct guest_mem mem;
+	struct iobus pio;
+	struct iobus mmio;
+	struct kvm_cpuid2 *cpuid_supported;
+	struct msr_catalog msrs;
+	unsigned ncpus;
+	struct vcpu **vcpu;
+	struct boot_plan boot;
+
+	struct serial *serial;
+	struct fw_cfg *fw_cfg;
+	struct acpi_pm *pm;
+	struct vmport *vmport;
+	uint8_t uuid[16];
+
+	struct trace *trace;
+	uint64_t t0_ns;
+
+	pthread_mutex_t stop_lock;
+	bool stopping;             /* read by vCPU threads without the lock */
+	enum stop_reason stop_reason;
+	int exit_status;
+	int stop_efd;              /* eventfd: wakes the main thread */
+	struct ratelimit rl;
+};
+
+/* Creates the VM and its vCPUs (threads parked).  Returns 0, or a negative
+ * errno with a message already logged. */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+void vm_destroy(struct vm *vm);
+
+/* Installs the boot plan: copies the images into RAM, gives vCPU 0 its
+ * entry state and queues the post-init FULL put on every vCPU. */
+int vm_boot(struct vm *vm, const struct boot_plan *plan);
+
+/* Starts the vCPU threads; returns at once. */
+int vm_start(struct vm *vm);
+/* Waits until the VM stopped, joins the vCPU threads, returns the exit
+ * status of section 2 of the architecture contract.  Serves the serial
+ * console's input in the meantime. */
+int vm_wait(struct vm *vm);
+
+/* Requests the VM to stop; the first request decides the exit status. */
+void vm_request_stop(struct vm *vm, enum stop_reason why, int status);
+/* A guest or host reset request (source names it). */
+void vm_request_reset(struct vm *vm, const char *source);
+bool vm_stopping(const struct vm *vm);
+
+/* Raises or lowers an ISA interrupt line on the in-kernel irqchip. */
+void vm_set_irq(struct vm *vm, unsigned irq, bool level);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * ACPI fixed-hardware power management at 0xb000, the layout of QEMU's PC:
+ *   0xb000 PM1a_STS (write 1 to clear), 0xb002 PM1a_EN,
+ *   0xb004 PM1a_CNT (SLP_TYP in bits 10-12, SLP_EN bit 13, SCI_EN bit 0),
+ *   0xb008 PM_TMR (3.579545 MHz, 32 bits).
+ * SLP_EN with SLP_TYP 0 is S5 (soft off): the VM powers off, exit status 0.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+
+#define PM_TIMER_HZ 3579545ull
+#define SLP_EN      (1u << 13)
+#define SCI_EN      1u
+
+struct acpi_pm {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint16_t sts, en, cnt;
+	uint64_t t0_ns;
+	struct ratelimit rl;
+};
+
+static uint64_t evt_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct acpi_pm *pm = opaque;
+	uint64_t v;
+
+	(void)vcpu, (void)size;
+	pthread_mutex_lock(&pm->lock);
+	v = off < 2 ? pm->sts : pm->en;
+	pthread_mutex_unlock(&pm->lock);
+	return v;
+}
+
+static void evt_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value, unsigned size)
+{
+	struct acpi_pm *pm = opaque;
+
+	(void)vcpu, (void)size;
+	pthread_mutex_lock(&pm->lock);
+	if (off < 2)
+		pm->sts &= (uint16_t)~value;
+	else
+		pm->en = (uint16_t)value;
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static uint64_t cnt_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct acpi_pm *pm = opaque;
+	uint64_t v;
+
+	(void)vcpu, (void)off, (void)size;
+	pthread_mutex_lock(&pm->lock);
+	v = pm->cnt;
+	pthread_mutex_unlock(&pm->lock);
+	return v;
+}
+
+static void cnt_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value, unsigned size)
+{
+	struct acpi_pm *pm = opaque;
+	unsigned typ = (value >> 10) & 7;
+
+	(void)vcpu, (void)off, (void)size;
+	pthread_mutex_lock(&pm->lock);
+	/* SLP_EN is write-only; there is no SMI handshake, so SCI_EN stays on. */
+	pm->cnt = (uint16_t)((value & ~SLP_EN) | SCI_EN);
+	pthread_mutex_unlock(&pm->lock);
+	if (!(value & SLP_EN))
+		return;
+	if (typ == ACPI_S5_SLP_TYP)
+		vm_request_stop(pm->vm, STOP_POWEROFF, 0);
+	else
+		log_guest(&pm->rl, "ACPI sleep type %u requested; only S5 (power off) exists", typ);
+}
+
+static uint64_t tmr_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct acpi_pm *pm = opaque;
+	uint64_t ns = now_ns() - pm->t0_ns;
+
+	(void)vcpu, (void)off, (void)size;
+	return (uint32_t)((ns / 1000000000ull) * PM_TIMER_HZ +
+			  (ns % 1000000000ull) * PM_TIMER_HZ / 1000000000ull);
+}
+
+static void ignore_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+			 unsigned size)
+{
+	(void)opaque, (void)vcpu, (void)off, (void)value, (void)size;
+}
+
+static const struct io_ops evt_ops = { evt_read, evt_write, 1, 4, 2, 2 };
+static const struct io_ops cnt_ops = { cnt_read, cnt_write, 1, 2, 2, 2 };
+static const struct io_ops tmr_ops = { tmr_read, ignore_write, 1, 4, 4, 4 };
+
+int acpi_pm_create(struct vm *vm)
+{
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+	int r;
+
+	if (!pm)
+		return -1;
+	pm->vm = vm;
+	pm->cnt = SCI_EN;
+	pm->t0_ns = now_ns();
+	pm->rl = (struct ratelimit)RATELIMIT_INIT;
+	pthread_mutex_init(&pm->lock, NULL);
+	vm->pm = pm;
+	r = iobus_register(&vm->pio, ACPI_PM_BASE, 4, &evt_ops, pm, "acpi-pm1a-evt");
+	if (!r)
+		r = iobus_register(&vm->pio, ACPI_PM_BASE + 4, 2, &cnt_ops, pm, "acpi-pm1a-cnt");
+	if (!r)
+		r = iobus_register(&vm->pio, ACPI_PM_BASE + 8, 4, &tmr_ops, pm, "acpi-pm-tmr");
+	return r;
+}
+
+void acpi_pm_destroy(struct vm *vm)
+{
+	if (!vm->pm)
+		return;
+	pthread_mutex_destroy(&vm->pm->lock);
+	free(vm->pm);
+	vm->pm = NULL;
+}

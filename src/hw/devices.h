@@ -1,0 +1,35 @@
+/* The guest-visible devices shrike emulates in user space, one file each. */
+#ifndef SHRIKE_DEVICES_H
+#define SHRIKE_DEVICES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct serial;
+
+/* 8250/16550A UART (COM1 at 0x3f8, IRQ 4). out_fd < 0: output discarded. */
+int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd, struct serial **out);
+void serial_destroy(struct serial *s);
+/* Host input for the guest (bytes beyond the FIFO are dropped, counted). */
+void serial_receive(struct serial *s, const uint8_t *buf, size_t n);
+
+/* QEMU's isa-debug-exit at 0xf4: writing v ends the VM with (v << 1) | 1. */
+int debug_exit_create(struct vm *vm);
+
+/* QEMU's fw_cfg interface at 0x510/0x511 (traditional I/O interface). */
+int fw_cfg_create(struct vm *vm);
+void fw_cfg_destroy(struct vm *vm);
+
+/* ACPI PM1a event/control blocks and PM timer at 0xb000 (QEMU PC layout):
+ * SLP_EN with SLP_TYP = 0 (S5) powers the VM off. */
+#define ACPI_PM_BASE   0xb000
+#define ACPI_S5_SLP_TYP 0
+int acpi_pm_create(struct vm *vm);
+void acpi_pm_destroy(struct vm *vm);
+
+/* VMware backdoor at 0x5658. */
+int vmport_create(struct vm *vm);
+void vmport_destroy(struct vm *vm);
+
+#endif

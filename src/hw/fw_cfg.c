@@ -1,0 +1,115 @@
+/*
+ * QEMU's firmware configuration interface, traditional I/O form: a 16-bit
+ * write to 0x510 selects an item, byte reads from 0x511 stream it.  Items:
+ * signature, interface ID, UUID, RAM size, CPU counts, "nographic" and an
+ * empty file directory, so that kernels written for QEMU's PC find their
+ * machine.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vm.h"
+#include "hw/devices.h"
+
+#define FW_CFG_PORT       0x510
+#define FW_CFG_SIGNATURE  0x00
+#define FW_CFG_ID         0x01
+#define FW_CFG_UUID       0x02
+#define FW_CFG_RAM_SIZE   0x03
+#define FW_CFG_NOGRAPHIC  0x04
+#define FW_CFG_NB_CPUS    0x05
+#define FW_CFG_MAX_CPUS   0x0f
+#define FW_CFG_FILE_DIR   0x19
+#define FW_CFG_MAX_ITEM   0x20
+
+struct fw_cfg_item {
+	uint8_t data[16];
+	unsigned len;
+};
+
+struct fw_cfg {
+	pthread_mutex_t lock;
+	uint16_t selector;
+	unsigned offset;
+	struct fw_cfg_item item[FW_CFG_MAX_ITEM];
+};
+
+static void set_item(struct fw_cfg *f, unsigned key, const void *data, unsigned len)
+{
+	memcpy(f->item[key].data, data, len);
+	f->item[key].len = len;
+}
+
+static uint64_t fw_cfg_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct fw_cfg *f = opaque;
+	const struct fw_cfg_item *it;
+	uint8_t v = 0;
+
+	(void)vcpu, (void)size;
+	if (off != 1)
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	/* The selector is guest-controlled: unknown items read as zeros. */
+	it = f->selector < FW_CFG_MAX_ITEM ? &f->item[f->selector] : NULL;
+	if (it && f->offset < it->len)
+		v = it->data[f->offset];
+	if (f->offset < 0xffff)
+		f->offset++;
+	pthread_mutex_unlock(&f->lock);
+	return v;
+}
+
+static void fw_cfg_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+			 unsigned size)
+{
+	struct fw_cfg *f = opaque;
+
+	(void)vcpu;
+	/* Only a 16-bit selector write counts; data writes are ignored, as
+	 * in QEMU since 2.4. */
+	if (off != 0 || size != 2)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->selector = (uint16_t)value;
+	f->offset = 0;
+	pthread_mutex_unlock(&f->lock);
+}
+
+static const struct io_ops fw_cfg_ops = {
+	.read = fw_cfg_read, .write = fw_cfg_write,
+	.valid_min = 1, .valid_max = 2, .impl_min = 1, .impl_max = 2,
+};
+
+int fw_cfg_create(struct vm *vm)
+{
+	struct fw_cfg *f = calloc(1, sizeof(*f));
+	uint64_t ram = vm->mem.total;
+	uint32_t id = 1;           /* traditional interface, no DMA */
+	uint16_t cpus = (uint16_t)vm->ncpus, one = 1;
+	uint32_t files = 0;
+
+	if (!f)
+		return -1;
+	pthread_mutex_init(&f->lock, NULL);
+	set_item(f, FW_CFG_SIGNATURE, "QEMU", 4);
+	set_item(f, FW_CFG_ID, &id, 4);
+	set_item(f, FW_CFG_UUID, vm->uuid, 16);
+	set_item(f, FW_CFG_RAM_SIZE, &ram, 8);
+	set_item(f, FW_CFG_NOGRAPHIC, &one, 2);
+	set_item(f, FW_CFG_NB_CPUS, &cpus, 2);
+	set_item(f, FW_CFG_MAX_CPUS, &cpus, 2);
+	set_item(f, FW_CFG_FILE_DIR, &files, 4);   /* big-endian 0 == 0 */
+	vm->fw_cfg = f;
+	return iobus_register(&vm->pio, FW_CFG_PORT, 2, &fw_cfg_ops, f, "fw_cfg");
+}
+
+void fw_cfg_destroy(struct vm *vm)
+{
+	if (!vm->fw_cfg)
+		return;
+	pthread_mutex_destroy(&vm->fw_cfg->lock);
+	free(vm->fw_cfg);
+	vm->fw_cfg = NULL;
+}

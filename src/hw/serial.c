@@ -1,0 +1,244 @@
+/*
+ * 8250/16550A UART.  Transmission is instant (each THR write goes straight
+ * to the output), so THR is always empty; received bytes wait in a FIFO.
+ * The interrupt line follows the 16550's priority order (line status,
+ * received data, THR empty, modem status) and is not gated by MCR.OUT2,
+ * as in QEMU.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+
+#define RX_FIFO 256
+
+#define IER_RDI   0x01
+#define IER_THRI  0x02
+#define IER_RLSI  0x04
+#define IER_MSI   0x08
+
+#define IIR_NONE  0x01
+#define IIR_MSI   0x00
+#define IIR_THRI  0x02
+#define IIR_RDI   0x04
+#define IIR_RLSI  0x06
+#define IIR_FIFO  0xc0
+
+#define LCR_DLAB  0x80
+#define MCR_LOOP  0x10
+#define LSR_DR    0x01
+#define LSR_OE    0x02
+#define LSR_THRE  0x20
+#define LSR_TEMT  0x40
+#define LSR_ERRS  0x1e
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+
+struct serial {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	unsigned irq;
+	int out_fd;
+	uint8_t ier, iir, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
+	bool thr_pending;          /* THR-empty interrupt not yet acknowledged */
+	uint8_t rx[RX_FIFO];
+	unsigned rx_head, rx_count;
+	uint64_t rx_dropped;
+	bool irq_level;
+};
+
+static void update_irq(struct serial *s)
+{
+	uint8_t iir = IIR_NONE;
+	bool level;
+
+	if ((s->ier & IER_RLSI) && (s->lsr & LSR_ERRS))
+		iir = IIR_RLSI;
+	else if ((s->ier & IER_RDI) && (s->lsr & LSR_DR))
+		iir = IIR_RDI;
+	else if ((s->ier & IER_THRI) && s->thr_pending)
+		iir = IIR_THRI;
+	else if ((s->ier & IER_MSI) && (s->msr & 0x0f))
+		iir = IIR_MSI;
+	s->iir = iir | ((s->fcr & FCR_ENABLE) ? IIR_FIFO : 0);
+	level = !(iir & IIR_NONE);
+	if (level != s->irq_level) {
+		s->irq_level = level;
+		vm_set_irq(s->vm, s->irq, level);
+	}
+}
+
+static void push_rx(struct serial *s, uint8_t c)
+{
+	if (s->rx_count == RX_FIFO) {
+		s->lsr |= LSR_OE;
+		s->rx_dropped++;
+		return;
+	}
+	s->rx[(s->rx_head + s->rx_count++) % RX_FIFO] = c;
+	s->lsr |= LSR_DR;
+}
+
+static uint8_t pop_rx(struct serial *s)
+{
+	uint8_t c = 0;
+
+	if (s->rx_count) {
+		c = s->rx[s->rx_head];
+		s->rx_head = (s->rx_head + 1) % RX_FIFO;
+		s->rx_count--;
+	}
+	if (!s->rx_count)
+		s->lsr &= (uint8_t)~LSR_DR;
+	return c;
+}
+
+static void transmit(struct serial *s, uint8_t c)
+{
+	if (s->mcr & MCR_LOOP) {
+		push_rx(s, c);
+		return;
+	}
+	if (s->out_fd < 0)
+		return;
+	/* A blocked or closed output must not stop the guest: give up on
+	 * the byte after EINTR retries. */
+	while (write(s->out_fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static uint8_t modem_status(const struct serial *s)
+{
+	/* Loopback: CTS<-RTS, DSR<-DTR, RI<-OUT1, DCD<-OUT2.  Otherwise a
+	 * connected, ready line (CTS, DSR, DCD). */
+	if (s->mcr & MCR_LOOP)
+		return (uint8_t)(((s->mcr & 0x02) << 3) | ((s->mcr & 0x01) << 5) |
+				 ((s->mcr & 0x04) << 4) | ((s->mcr & 0x08) << 4));
+	return 0xb0;
+}
+
+static uint64_t serial_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct serial *s = opaque;
+	uint8_t v = 0xff;
+
+	(void)vcpu, (void)size;
+	pthread_mutex_lock(&s->lock);
+	switch (off) {
+	case 0:
+		v = (s->lcr & LCR_DLAB) ? s->dll : pop_rx(s);
+		break;
+	case 1:
+		v = (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
+		break;
+	case 2:
+		v = s->iir;
+		if ((v & 0x0f) == IIR_THRI)
+			s->thr_pending = false;
+		break;
+	case 3: v = s->lcr; break;
+	case 4: v = s->mcr; break;
+	case 5:
+		v = s->lsr;
+		s->lsr &= (uint8_t)~LSR_ERRS;
+		break;
+	case 6:
+		v = (uint8_t)(modem_status(s) | (s->msr & 0x0f));
+		s->msr &= 0xf0;
+		break;
+	case 7: v = s->scr; break;
+	}
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+static void serial_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+			 unsigned size)
+{
+	struct serial *s = opaque;
+	uint8_t v = (uint8_t)value;
+
+	(void)vcpu, (void)size;
+	pthread_mutex_lock(&s->lock);
+	switch (off) {
+	case 0:
+		if (s->lcr & LCR_DLAB) {
+			s->dll = v;
+		} else {
+			transmit(s, v);
+			s->thr_pending = true;
+		}
+		break;
+	case 1:
+		if (s->lcr & LCR_DLAB) {
+			s->dlm = v;
+		} else {
+			/* Enabling THRI with THR empty raises the interrupt. */
+			if ((v & IER_THRI) && !(s->ier & IER_THRI))
+				s->thr_pending = true;
+			s->ier = v & 0x0f;
+		}
+		break;
+	case 2:
+		s->fcr = v & 0xc9;
+		if (v & FCR_CLEAR_RX) {
+			s->rx_count = 0;
+			s->lsr &= (uint8_t)~LSR_DR;
+		}
+		break;
+	case 3: s->lcr = v; break;
+	case 4: s->mcr = v & 0x1f; break;
+	case 5: break;          /* LSR is read-only */
+	case 6: break;
+	case 7: s->scr = v; break;
+	}
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static const struct io_ops serial_ops = {
+	.read = serial_read, .write = serial_write,
+	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 1,
+};
+
+void serial_receive(struct serial *s, const uint8_t *buf, size_t n)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n; i++)
+		push_rx(s, buf[i]);
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd, struct serial **out)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->vm = vm;
+	s->irq = irq;
+	s->out_fd = out_fd;
+	s->lsr = LSR_THRE | LSR_TEMT;
+	s->iir = IIR_NONE;
+	s->dll = 0x0c;          /* 9600 baud, as after a BIOS */
+	pthread_mutex_init(&s->lock, NULL);
+	*out = s;
+	return iobus_register(&vm->pio, base, 8, &serial_ops, s, "serial");
+}
+
+void serial_destroy(struct serial *s)
+{
+	if (!s)
+		return;
+	if (s->out_fd > 2)
+		close(s->out_fd);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

@@ -1,0 +1,158 @@
+#include "loader/loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* Guest images larger than this are refused before they are read. */
+#define BLOB_MAX (1ull << 32)
+
+int blob_read(struct blob *b, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t done = 0;
+	int fd;
+
+	memset(b, 0, sizeof(*b));
+	b->path = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_set(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > BLOB_MAX) {
+		err_set(err, errlen, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	b->size = (size_t)st.st_size;
+	b->data = malloc(b->size ? b->size : 1);
+	if (!b->data) {
+		err_set(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (done < b->size) {
+		ssize_t n = read(fd, b->data + done, b->size - done);
+
+		if (n <= 0) {
+			err_set(err, errlen, "cannot read %s: %s", path,
+				n < 0 ? strerror(errno) : "unexpected end of file");
+			close(fd);
+			blob_free(b);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+void blob_free(struct blob *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->size = 0;
+}
+
+uint8_t *plan_alloc(struct boot_plan *plan, size_t size)
+{
+	uint8_t *p;
+
+	if (plan->nowned >= sizeof(plan->owned) / sizeof(plan->owned[0]))
+		return NULL;
+	p = calloc(1, size ? size : 1);
+	if (p)
+		plan->owned[plan->nowned++] = p;
+	return p;
+}
+
+int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, const void *data,
+	     uint64_t filesz, uint64_t memsz, const char *what, char *err, size_t errlen)
+{
+	uint64_t end;
+
+	if (memsz == 0)
+		return 0;
+	if (filesz > memsz) {
+		err_set(err, errlen, "%s: file size 0x%llx exceeds memory size 0x%llx", what,
+			(unsigned long long)filesz, (unsigned long long)memsz);
+		return -1;
+	}
+	if (__builtin_add_overflow(gpa, memsz, &end) || !gpa_to_hva(mem, gpa, memsz)) {
+		err_set(err, errlen, "%s: [0x%llx, 0x%llx) lies outside guest RAM (%llu MiB)", what,
+			(unsigned long long)gpa, (unsigned long long)(gpa + memsz),
+			(unsigned long long)(mem->total >> 20));
+		return -1;
+	}
+	for (unsigned i = 0; i < plan->nseg; i++) {
+		const struct load_segment *s = &plan->seg[i];
+
+		if (gpa < s->gpa + s->memsz && s->gpa < end) {
+			err_set(err, errlen, "%s at [0x%llx, 0x%llx) overlaps %s at [0x%llx, 0x%llx)",
+				what, (unsigned long long)gpa, (unsigned long long)end, s->what,
+				(unsigned long long)s->gpa,
+				(unsigned long long)(s->gpa + s->memsz));
+			return -1;
+		}
+	}
+	if (plan->nseg >= BOOT_MAX_SEGMENTS) {
+		err_set(err, errlen, "%s: too many segments (more than %d)", what, BOOT_MAX_SEGMENTS);
+		return -1;
+	}
+	plan->seg[plan->nseg++] = (struct load_segment){ gpa, data, filesz, memsz, what };
+	return 0;
+}
+
+int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (in->force_flat)
+		return flat_plan(in, plan, err, errlen);
+	if (multiboot_detect(in->kernel.data, in->kernel.size))
+		return multiboot_plan(in, plan, err, errlen);
+	if (in->kernel.size >= 4 && !memcmp(in->kernel.data, "\177ELF", 4)) {
+		err_set(err, errlen, "%s: ELF image without a multiboot header (not supported yet)",
+			in->kernel.path);
+		return -1;
+	}
+	if (in->kernel.size >= 0x206 && !memcmp(in->kernel.data + 0x202, "HdrS", 4)) {
+		err_set(err, errlen, "%s: Linux bzImage (not supported yet)", in->kernel.path);
+		return -1;
+	}
+	err_set(err, errlen,
+		"%s: unrecognised kernel format (no multiboot header in the first 8 KiB; "
+		"use --kernel-format flat for a flat binary)", in->kernel.path);
+	return -1;
+}
+
+void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem)
+{
+	for (unsigned i = 0; i < plan->nseg; i++) {
+		const struct load_segment *s = &plan->seg[i];
+		uint8_t *dst = gpa_to_hva(mem, s->gpa, s->memsz);
+
+		/* plan_add() checked the range; a NULL here would be a bug. */
+		if (!dst)
+			abort();
+		memcpy(dst, s->data, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+}
+
+void boot_plan_free(struct boot_plan *plan)
+{
+	for (unsigned i = 0; i < plan->nowned; i++)
+		free(plan->owned[i]);
+	memset(plan, 0, sizeof(*plan));
+}

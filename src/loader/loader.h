@@ -1,0 +1,92 @@
+/*
+ * Loaders turn a guest image into a boot plan: the bytes to place in guest
+ * RAM and the boot CPU's entry state.  Planning validates everything
+ * (headers, sizes, overlaps, addresses outside RAM) before a single byte is
+ * copied, so an image is never loaded partly.  The plan is kept by the VM:
+ * a reset replays it (boot_plan_commit) to reload the images.
+ */
+#ifndef SHRIKE_LOADER_H
+#define SHRIKE_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/memory.h"
+
+#define BOOT_MAX_SEGMENTS 64
+
+struct load_segment {
+	gpa_t gpa;
+	const uint8_t *data;       /* filesz bytes; the rest up to memsz is zeroed */
+	uint64_t filesz;
+	uint64_t memsz;
+	const char *what;          /* for error messages */
+};
+
+enum entry_mode {
+	ENTRY_REAL16,              /* real mode, CS:IP = seg:ip */
+	ENTRY_PROTECTED32,         /* flat 32-bit protected mode, paging off */
+};
+
+struct entry_state {
+	enum entry_mode mode;
+	uint64_t rip;
+	uint64_t rsp;
+	uint64_t rax, rbx, rsi;
+	uint16_t real_segment;     /* ENTRY_REAL16: CS = DS = ES = SS */
+	uint64_t gdt_base;         /* ENTRY_PROTECTED32: GDT placed by the loader */
+};
+
+/* A file the user named, read into memory. */
+struct blob {
+	const char *path;
+	uint8_t *data;
+	size_t size;
+};
+
+struct boot_plan {
+	struct load_segment seg[BOOT_MAX_SEGMENTS];
+	unsigned nseg;
+	uint8_t *owned[8];         /* buffers the plan allocated (boot info, GDT) */
+	unsigned nowned;
+	struct entry_state entry;
+	const char *format;        /* "multiboot-elf", "multiboot-aout", "flat" */
+};
+
+struct loader_input {
+	struct blob kernel;
+	bool force_flat;
+	const char *cmdline;       /* may be NULL */
+	struct blob modules[17];
+	const char *module_args[17];
+	unsigned nmodules;
+	const struct guest_mem *mem;
+	unsigned ncpus;
+};
+
+/* Reads a whole file.  Returns 0 or -1 with a message. */
+int blob_read(struct blob *b, const char *path, char *err, size_t errlen);
+void blob_free(struct blob *b);
+
+/* Detects the format and plans the boot.  Returns 0, or -1 with a one-line
+ * message naming the problem. */
+int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen);
+
+int multiboot_plan(const struct loader_input *in, struct boot_plan *plan, char *err,
+		   size_t errlen);
+int flat_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen);
+/* True if the image carries a valid multiboot v1 header in its first 8 KiB. */
+bool multiboot_detect(const uint8_t *data, size_t size);
+
+/* Adds a segment; refuses overlaps and ranges outside RAM. */
+int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, const void *data,
+	     uint64_t filesz, uint64_t memsz, const char *what, char *err, size_t errlen);
+/* A zeroed buffer owned by the plan. */
+uint8_t *plan_alloc(struct boot_plan *plan, size_t size);
+
+/* Copies every segment into guest RAM (already validated). */
+void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem);
+void boot_plan_free(struct boot_plan *plan);
+
+#endif

@@ -1,0 +1,58 @@
+#include "trace/stats.h"
+
+#include "core/exits.h"
+#include "core/vm.h"
+
+static void print_exits(const struct vcpu_stats *s, FILE *f)
+{
+	fprintf(f, "  exits:");
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+		if (s->exits[r])
+			fprintf(f, " %s=%llu", exit_reason_name(r), (unsigned long long)s->exits[r]);
+	fprintf(f, "\n");
+}
+
+static void print_classes(const char *label, const uint64_t *count, FILE *f)
+{
+	fprintf(f, "  %s classes:", label);
+	for (unsigned c = 0; c < CPU_NCLASSES; c++)
+		if (count[c])
+			fprintf(f, " %s=%llu", cpu_class_name[c], (unsigned long long)count[c]);
+	fprintf(f, "\n");
+}
+
+static void print_vcpu(const struct vcpu *v, FILE *f)
+{
+	const struct vcpu_stats *s = &v->stats;
+
+	fprintf(f, "shrike: stats: vCPU %u (%s): %llu ioctls\n", v->index, v->name,
+		(unsigned long long)s->ioctls);
+	print_exits(s, f);
+	fprintf(f, "  gets:");
+	for (unsigned c = 0; c < CAUSE_NCAUSES; c++)
+		if (s->gets[c])
+			fprintf(f, " %s=%llu", sync_cause_name[c], (unsigned long long)s->gets[c]);
+	fprintf(f, "\n");
+	print_classes("get", s->get_class, f);
+	fprintf(f, "  puts:");
+	for (unsigned l = PUT_RUNTIME; l <= PUT_FULL; l++)
+		for (unsigned c = 0; c < CAUSE_NCAUSES; c++)
+			if (s->puts[l][c])
+				fprintf(f, " %s/%s=%llu", put_level_name[l], sync_cause_name[c],
+					(unsigned long long)s->puts[l][c]);
+	fprintf(f, "\n");
+	print_classes("put", s->put_class, f);
+}
+
+void stats_print(const struct vm *vm, FILE *f)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		print_vcpu(vm->vcpu[i], f);
+	fprintf(f, "shrike: stats: pio unassigned reads=%llu writes=%llu invalid=%llu; "
+		"mmio unassigned reads=%llu writes=%llu\n",
+		(unsigned long long)vm->pio.count.unassigned_reads,
+		(unsigned long long)vm->pio.count.unassigned_writes,
+		(unsigned long long)vm->pio.count.invalid,
+		(unsigned long long)vm->mmio.count.unassigned_reads,
+		(unsigned long long)vm->mmio.count.unassigned_writes);
+}
