@@ -103,12 +103,12 @@ HOST_TEST_BINS := $(HOST_TEST_SRCS:tests/host/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(HOST_CFLAGS) -Itests -o $@ $< $(LIB) $(HOST_LDFLAGS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests -Itests/unit -o $@ $< $(LIB) $(HOST_LDFLAGS)
 
 $(BUILD)/tests/%: tests/host/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(HOST_CFLAGS) -Itests -o $@ $< $(LIB) $(HOST_LDFLAGS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests -Itests/unit -o $@ $< $(LIB) $(HOST_LDFLAGS)
 
 all: $(BUILD)/shrike $(GUEST_KERNELS) $(UNIT_BINS) $(HOST_TEST_BINS)
 

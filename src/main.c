@@ -85,31 +85,52 @@ static void free_inputs(struct loader_input *in)
 		blob_free(&in->modules[i]);
 }
 
+/* Reads and validates every input before KVM is touched, so that bad
+ * input is reported as such even on a machine without /dev/kvm. */
+static int prepare(const struct vm_config *cfg, struct loader_input *in, struct guest_mem *mem,
+		   struct boot_plan *plan)
+{
+	char err[512];
+	int r;
+
+	memset(plan, 0, sizeof(*plan));
+	memset(mem, 0, sizeof(*mem));
+	if (read_inputs(cfg, in, err, sizeof(err)))
+		return usage_error(err);
+	r = guest_mem_init(mem, cfg->memory);
+	if (r) {
+		log_error("cannot reserve %llu MiB of guest memory: %s",
+			  (unsigned long long)(cfg->memory >> 20), strerror(-r));
+		return EXIT_VMM;
+	}
+	in->mem = mem;
+	in->ncpus = cfg->cpus;
+	if (loader_plan(in, plan, err, sizeof(err)))
+		return usage_error(err);
+	return 0;
+}
+
 static int run(const struct vm_config *cfg)
 {
 	struct loader_input in;
+	struct guest_mem mem;
 	struct boot_plan plan;
-	char err[512];
 	struct vm vm;
 	int status, r;
 
-	if (read_inputs(cfg, &in, err, sizeof(err))) {
+	status = prepare(cfg, &in, &mem, &plan);
+	if (status) {
+		boot_plan_free(&plan);
+		guest_mem_free(&mem);
 		free_inputs(&in);
-		return usage_error(err);
+		return status;
 	}
-	r = vm_create(&vm, cfg);
+	r = vm_create(&vm, cfg, &mem);
 	if (r) {
-		vm_destroy(&vm);
-		free_inputs(&in);
-		return r == -EDOM ? EXIT_USAGE : EXIT_VMM;
-	}
-	in.mem = &vm.mem;
-	in.ncpus = cfg->cpus;
-	if (loader_plan(&in, &plan, err, sizeof(err))) {
 		boot_plan_free(&plan);
 		vm_destroy(&vm);
 		free_inputs(&in);
-		return usage_error(err);
+		return r == -EDOM ? EXIT_USAGE : EXIT_VMM;
 	}
 	vm_boot(&vm, &plan);
 	status = vm_start(&vm) ? EXIT_VMM : 0;
@@ -127,7 +148,8 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	if (argc < 2)
-		return usage(stderr), EXIT_USAGE;
+		return usage_error("missing command (usage: shrike run --kernel PATH [options]; "
+				   "see --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return usage(stdout), 0;
 	if (!strcmp(argv[1], "--version"))

@@ -31,7 +31,8 @@ void serial_init(void)
 	outb(COM1 + 0, 0x01);   /* 115200 baud */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03);   /* 8N1 */
-	outb(COM1 + 2, 0x07);   /* FIFO on, cleared */
+	outb(COM1 + 2, 0x01);   /* FIFO on; input that arrived early is kept */
+	outb(COM1 + 4, 0x03);   /* DTR | RTS, loopback off */
 }
 
 static void serial_putc(char c)

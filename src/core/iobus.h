@@ -14,10 +14,11 @@
  *                         does.
  * An access is first cut into pieces no larger than valid_max and the
  * natural alignment of their address; each piece is looked up by its own
- * address, so an access that runs past a region's end reaches whatever
- * lies beyond (or the unassigned space).  Accesses are not clamped to the
- * region length: a 4-byte IN at a 1-byte region reaches it whole, as on a
- * PC.
+ * address (QEMU's flatview loop), so the part of a too-wide access beyond
+ * the first piece reaches whatever lies there, or the unassigned space.
+ * A piece is not clamped to the region length: a 4-byte IN at a 1-byte
+ * region reaches it whole, as on a PC, so callbacks must accept offsets
+ * past the region's end.
  *
  * Regions are registered before vCPUs start and never change afterwards,
  * so lookups take no lock.  Devices lock their own state.

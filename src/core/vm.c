@@ -102,13 +102,6 @@ static int create_machine(struct vm *vm)
 
 static int map_memory(struct vm *vm)
 {
-	int r = guest_mem_init(&vm->mem, vm->cfg.memory);
-
-	if (r) {
-		log_error("cannot allocate %llu MiB of guest memory: %s",
-			  (unsigned long long)(vm->cfg.memory >> 20), strerror(-r));
-		return r;
-	}
 	for (unsigned i = 0; i < vm->mem.nbanks; i++) {
 		struct kvm_userspace_memory_region region = {
 			.slot = i,
@@ -201,11 +194,13 @@ static int create_vcpus(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg)
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 {
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->mem = *mem;
+	memset(mem, 0, sizeof(*mem));
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
 	vm->t0_ns = now_ns();

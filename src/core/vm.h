@@ -74,9 +74,11 @@ struct vm {
 	struct ratelimit rl;
 };
 
-/* Creates the VM and its vCPUs (threads parked).  Returns 0, or a negative
- * errno with a message already logged. */
-int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Creates the VM and its vCPUs (threads parked) around guest memory that
+ * the caller allocated (guest_mem_init) and hands over.  Returns 0, or a
+ * negative errno with a message already logged (-EDOM: the request itself
+ * is out of range, a usage error). */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem);
 void vm_destroy(struct vm *vm);
 
 /* Installs the boot plan: copies the images into RAM, gives vCPU 0 its

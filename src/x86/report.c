@@ -71,8 +71,9 @@ void x86_report_failure(struct vcpu *v, const char *what)
 	rip = v->state.regs->rip;
 	linear = s->cs.base + rip;
 	n = read_insn(v, linear, insn);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(bytes + i * 3, sizeof(bytes) - i * 3, "%s%02x", i ? " " : "", insn[i]);
+	for (unsigned i = 0, pos = 0; i < n; i++)
+		pos += (unsigned)snprintf(bytes + pos, sizeof(bytes) - pos, "%s%02x", i ? " " : "",
+					  insn[i]);
 	log_error("vCPU %u: %s, RIP 0x%llx (CS 0x%x base 0x%llx), CS mode %s, bytes at RIP: %s",
 		  v->index, what, (unsigned long long)rip, s->cs.selector,
 		  (unsigned long long)s->cs.base, cs_mode(s, v->state.regs->rflags),

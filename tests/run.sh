@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Runs every test of shrike and ends with "N passed, N failed, N skipped".
+#   BUILD=build (default) or build-asan (make check-asan)
+# Tests that need /dev/kvm are skipped, with the reason, where it is absent.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+SHRIKE=$BUILD/shrike
+K=$BUILD/guest
+TMP=$(mktemp -d /tmp/shrike-tests.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+passed=0 failed=0 skipped=0
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+skip() { echo "SKIP $1: $2"; skipped=$((skipped + 1)); }
+
+have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+NO_KVM_REASON="/dev/kvm is not available here"
+
+# Counts the PASS/FAIL/SKIP lines of a C test program.
+run_c_test() {
+	local bin=$1 line
+	if [ ! -x "$bin" ]; then fail "$(basename "$bin")" "not built"; return; fi
+	"$bin" >"$TMP/c.out" 2>"$TMP/c.err"
+	local rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		PASS\ *) pass "${line#PASS }" ;;
+		FAIL\ *) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
+		SKIP\ *) n=${line#SKIP }; skip "${n%%:*}" "${n#*: }" ;;
+		esac
+	done <"$TMP/c.out"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$TMP/c.out"; then
+		fail "$(basename "$bin")" "exited with $rc: $(tail -3 "$TMP/c.err" | tr '\n' ' ')"
+	fi
+	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$TMP/c.err"; then
+		fail "$(basename "$bin")" "sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$TMP/c.err")"
+	fi
+}
+
+# run_vm SECONDS ARGS...: runs shrike with a hard time limit; sets $status.
+# stdout -> $TMP/out, stderr -> $TMP/err.
+run_vm() {
+	local t=$1
+	shift
+	timeout -k 5 "$t" "$SHRIKE" run "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	status=$?
+}
+
+# A run that must not end in a crash, a hang of the VMM or a sanitizer
+# report.  Returns 1 (and records a failure) if it did.
+vmm_healthy() {
+	local name=$1
+	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		fail "$name" "shrike did not finish in time"; return 1
+	fi
+	if [ "$status" -gt 128 ]; then
+		fail "$name" "shrike died with status $status"; return 1
+	fi
+	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer|ThreadSanitizer' "$TMP/err"; then
+		fail "$name" "sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$TMP/err")"; return 1
+	fi
+	return 0
+}
+
+# expect NAME STATUS [PATTERN-IN-STDOUT...]
+expect() {
+	local name=$1 want=$2 p
+	shift 2
+	vmm_healthy "$name" || return 1
+	if [ "$status" -ne "$want" ]; then
+		fail "$name" "exit status $status, expected $want; stderr: $(tail -2 "$TMP/err" | tr '\n' ' ')"
+		return 1
+	fi
+	for p in "$@"; do
+		if ! grep -qF -- "$p" "$TMP/out"; then
+			fail "$name" "output lacks '$p'"
+			return 1
+		fi
+	done
+	pass "$name"
+}
+
+for f in tests/suites/*.sh; do
+	# shellcheck source=/dev/null
+	. "$f"
+done
+
+echo "unit tests"
+for t in "$BUILD"/tests/*_test; do run_c_test "$t"; done
+
+for suite in $SUITES; do
+	echo "$suite"
+	"suite_$suite"
+done
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
