@@ -2,9 +2,12 @@
  * powers off. */
 #include "rt.h"
 
+static volatile unsigned reported;
+
 static void ap_hello(unsigned cpu)
 {
 	kprintf("CPU %u online, APIC ID %u\n", cpu, lapic_id());
+	__atomic_fetch_add(&reported, 1, __ATOMIC_SEQ_CST);
 }
 
 void test_main(void)
@@ -17,5 +20,7 @@ void test_main(void)
 	up = n > 1 ? smp_start_aps(n, ap_hello) : 0;
 	if (up != n - 1)
 		test_fail("only %u of %u application processors came online", up, n - 1);
+	for (int i = 0; i < 5000 && reported < n - 1; i++)
+		delay_us(1000);
 	kprintf("all %u CPUs online\n", n);
 }
