@@ -5,6 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+export BUILD
 SHRIKE=$BUILD/shrike
 K=$BUILD/guest
 TMP=$(mktemp -d /tmp/shrike-tests.XXXXXX)
@@ -22,7 +23,7 @@ NO_KVM_REASON="/dev/kvm is not available here"
 run_c_test() {
 	local bin=$1 line
 	if [ ! -x "$bin" ]; then fail "$(basename "$bin")" "not built"; return; fi
-	"$bin" >"$TMP/c.out" 2>"$TMP/c.err"
+	timeout -k 5 600 "$bin" >"$TMP/c.out" 2>"$TMP/c.err"
 	local rc=$?
 	while IFS= read -r line; do
 		case "$line" in

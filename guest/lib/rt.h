@@ -138,3 +138,16 @@ void spin_unlock(spinlock_t *l);
 void test_main(void);
 
 #endif
+
+/* ---- the test channel of tests/host (harness.h) ---- */
+#define TC_STAGE 0x1000   /* write: reached stage v */
+#define TC_REPLY 0x1004   /* read: the host's reply word */
+#define TC_SLOW  0x1008   /* write: a slow, state-consuming exit */
+#define TC_INSIDE 0x100c  /* read: vCPUs inside the slow exit now */
+#define TC_RECV  0x1010   /* read: next word the host queued for the guest */
+#define TC_SEND  0x1014   /* write: a word for the host */
+static inline void tc_stage(uint32_t v) { outl(TC_STAGE, v); }
+static inline void tc_send(uint32_t v) { outl(TC_SEND, v); }
+static inline uint32_t tc_recv(void) { return inl(TC_RECV); }
+static inline void tc_wait_reply(uint32_t v) { while (inl(TC_REPLY) != v) cpu_relax(); }
+static inline void tc_slow_exit(void) { outb(TC_SLOW, 0); }

@@ -11,7 +11,18 @@
 #include <string.h>
 
 static int check_failures;
+static int check_skipped;
 static const char *check_current;
+
+/* Ends the current test as skipped, with the reason. */
+#define CHECK_SKIP(...) \
+	do { \
+		printf("SKIP %s: ", check_current); \
+		printf(__VA_ARGS__); \
+		printf("\n"); \
+		check_skipped = 1; \
+		return; \
+	} while (0)
 
 #define CHECK(cond) \
 	do { \
@@ -48,8 +59,9 @@ static inline void run_test(const char *name, void (*fn)(void))
 	int before = check_failures;
 
 	check_current = name;
+	check_skipped = 0;
 	fn();
-	if (check_failures == before)
+	if (check_failures == before && !check_skipped)
 		printf("PASS %s\n", name);
 	fflush(stdout);
 }
