@@ -8,6 +8,26 @@ static bool skipped(unsigned port)
 	return port >= 0xf4 && port <= 0xf7;
 }
 
+/* rep outsb to the UART (one exit, count > 1) and rep insw from an
+ * unassigned port. */
+static void string_io(void)
+{
+	static const char msg[] = "ports: string output through rep outsb\n";
+	static uint16_t words[32];
+	const void *src = msg;
+	void *dst = words;
+	uint64_t n = sizeof(msg) - 1;
+
+	__asm__ volatile("rep outsb" : "+S"(src), "+c"(n) : "d"((uint16_t)0x3f8) : "memory");
+	n = 32;
+	__asm__ volatile("rep insw" : "+D"(dst), "+c"(n) : "d"((uint16_t)0x1234) : "memory");
+	for (unsigned i = 0; i < 32; i++)
+		GUEST_ASSERT_EQ(words[i], 0xffff);
+	n = 8;
+	dst = words;
+	__asm__ volatile("rep insb" : "+D"(dst), "+c"(n) : "d"((uint16_t)0x511) : "memory");
+}
+
 void test_main(void)
 {
 	uint32_t sink = 0;
@@ -28,4 +48,5 @@ void test_main(void)
 	GUEST_ASSERT(fw_cfg_present());
 	GUEST_ASSERT_EQ(inb(0x1234), 0xff);
 	GUEST_ASSERT_EQ(inl(0x9000), 0xffffffff);
+	string_io();
 }

@@ -68,6 +68,8 @@ t_thread_names() {
 t_hostile_ports() {
 	run_vm 120 --kernel "$K/ports.elf" --stats
 	expect hostile_every_port_every_size 0 "ports: survived" PASS || return
+	grep -q "ports: string output through rep outsb" "$TMP/out" && pass string_io ||
+		fail string_io "rep outsb output missing"
 	grep -qE 'pio unassigned reads=[1-9][0-9]* writes=[1-9]' "$TMP/err" &&
 		pass unassigned_ports_counted || fail unassigned_ports_counted "no counts in --stats"
 	# ~600,000 unassigned accesses; at 10 lines a second the log stays tiny.
