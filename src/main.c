@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"  --trace-sync PATH        JSON line per vCPU state transfer\n"
 		"  --trace-msrs             include MSR values in the trace\n"
 		"  --stats                  print exit and sync counters at exit\n"
+		"  --uuid UUID              the VM's UUID (default: random, kept across resets)\n"
 		"  --no-vmport, --no-vapic  remove those devices\n"
 		"\n"
 		"exit status: 0 power-off, (v<<1)|1 debug-exit write of v, 1 VMM failure,\n"

@@ -118,3 +118,20 @@ unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu))
 		delay_us(1000);
 	return ap_online;
 }
+
+/* TSC ticks per second, measured against PIT channel 2 over 50 ms. */
+uint64_t tsc_hz_from_pit(void)
+{
+	const uint32_t count = 59659;   /* 50 ms at 1.193182 MHz */
+	uint64_t t0, t1;
+
+	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));   /* gate on, speaker off */
+	outb(0x43, 0xb0);                                    /* ch 2, lo/hi, mode 0 */
+	outb(0x42, (uint8_t)count);
+	outb(0x42, (uint8_t)(count >> 8));
+	t0 = rdtsc();
+	for (long i = 0; i < 10000000 && !(inb(0x61) & 0x20); i++)
+		cpu_relax();
+	t1 = rdtsc();
+	return (t1 - t0) * 1193182ull / count;
+}

@@ -285,6 +285,64 @@ static void pic_disable(void)
 	outb(0x21, 0xff); outb(0xa1, 0xff);
 }
 
+/* ---- user mode ---- */
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1, ist[7], reserved2;
+	uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+extern uint64_t gdt64[];
+extern uint64_t user_saved_rsp;
+extern const uint8_t user_return_point[];
+unsigned user_enter(void (*fn)(void), uint64_t user_stack_top);
+
+static struct tss tss __attribute__((aligned(16)));
+static uint8_t trap_stack[8192] __attribute__((aligned(16)));
+static uint8_t user_stack[8192] __attribute__((aligned(16)));
+static struct frame user_fault;
+static bool user_ready;
+
+static void user_return(struct frame *f)
+{
+	user_fault = *f;
+	f->cs = 0x08;
+	f->ss = 0x10;
+	f->rip = (uint64_t)user_return_point;
+	f->rsp = user_saved_rsp;
+	f->rflags = 0x2;
+}
+
+static void user_mode_init(void)
+{
+	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+
+	tss.rsp[0] = (uint64_t)(trap_stack + sizeof(trap_stack));
+	tss.iomap_base = sizeof(tss);          /* no I/O bitmap: IOPL decides */
+	gdt64[6] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
+		   ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt64[7] = base >> 32;
+	__asm__ volatile("ltr %w0" :: "r"(0x30));
+	user_ready = true;
+}
+
+unsigned run_in_user_mode(void (*fn)(void), struct frame *f)
+{
+	static const unsigned vectors[] = { 0, 1, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 19 };
+
+	if (!user_ready)
+		user_mode_init();
+	for (unsigned i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		set_handler(vectors[i], user_return);
+	user_enter(fn, (uint64_t)(user_stack + sizeof(user_stack)));
+	for (unsigned i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		set_handler(vectors[i], 0);
+	*f = user_fault;
+	return (unsigned)user_fault.vector;
+}
+
 const char *mb_cmdline(void)
 {
 	const uint32_t *info = (const uint32_t *)(uint64_t)mb_info;

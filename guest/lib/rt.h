@@ -107,6 +107,11 @@ typedef void (*irq_handler_t)(struct frame *f);
 void set_handler(unsigned vector, irq_handler_t h);
 void idt_load(void);
 
+/* ---- user mode ---- */
+/* Runs fn at CPL 3 (IOPL 0, interrupts off) until it raises an exception;
+ * returns the vector and fills *f with the faulting frame. */
+unsigned run_in_user_mode(void (*fn)(void), struct frame *f);
+
 /* ---- boot information ---- */
 extern uint32_t mb_magic, mb_info;
 const char *mb_cmdline(void);
@@ -116,6 +121,7 @@ bool fw_cfg_present(void);
 uint64_t fw_cfg_read_int(uint16_t key, unsigned bytes);
 unsigned fw_cfg_cpu_count(void);
 uint32_t pm_timer(void);
+uint64_t tsc_hz_from_pit(void);
 void delay_us(uint64_t us);
 
 /* ---- LAPIC and SMP ---- */

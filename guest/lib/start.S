@@ -35,9 +35,10 @@ _start32:
 	movl %ebx, mb_info
 	movl $boot_stack_top, %esp
 
-	/* 2048 2 MiB pages: 4 GiB, present | writable | large */
+	/* 2048 2 MiB pages: 4 GiB, present | writable | user | large (the U
+	 * bit lets tests run code at CPL 3; nothing here needs isolation) */
 	movl $pd, %edi
-	movl $0x83, %eax
+	movl $0x87, %eax
 	movl $2048, %ecx
 1:	movl %eax, (%edi)
 	movl $0, 4(%edi)
@@ -45,11 +46,11 @@ _start32:
 	addl $8, %edi
 	decl %ecx
 	jnz 1b
-	movl $(pd + 0x0003), pdpt
-	movl $(pd + 0x1003), pdpt + 8
-	movl $(pd + 0x2003), pdpt + 16
-	movl $(pd + 0x3003), pdpt + 24
-	movl $(pdpt + 3), pml4
+	movl $(pd + 0x0007), pdpt
+	movl $(pd + 0x1007), pdpt + 8
+	movl $(pd + 0x2007), pdpt + 16
+	movl $(pd + 0x3007), pdpt + 24
+	movl $(pdpt + 7), pml4
 
 	call enable_long_mode32
 	lgdt gdt64_ptr
@@ -102,6 +103,33 @@ ap_start64:
 3:	cli
 	hlt
 	jmp 3b
+
+/* unsigned user_enter(void (*fn)(void), uint64_t user_stack_top): runs fn
+ * at CPL 3; comes back here when an exception handler sends the frame to
+ * user_return_point (rt.c). */
+	.globl user_enter, user_return_point
+user_enter:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, user_saved_rsp(%rip)
+	pushq $0x2b
+	pushq %rsi
+	pushq $0x2
+	pushq $0x23
+	pushq %rdi
+	iretq
+user_return_point:
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	ret
 
 /* Interrupt stubs: 16 bytes each, vector n at isr_stubs + 16 * n.  Vectors
  * that push no error code get a 0, so every frame looks the same. */
@@ -197,17 +225,23 @@ ap_tramp_end:
 
 	.data
 	.balign 16
+	.globl gdt64
 gdt64:
 	.quad 0
-	.quad 0x00af9a000000ffff
-	.quad 0x00cf92000000ffff
-	.quad 0x00cf9a000000ffff
+	.quad 0x00af9a000000ffff    /* 0x08 kernel code */
+	.quad 0x00cf92000000ffff    /* 0x10 kernel data */
+	.quad 0x00cf9a000000ffff    /* 0x18 32-bit code */
+	.quad 0x00affa000000ffff    /* 0x20 user code (DPL 3) */
+	.quad 0x00cff2000000ffff    /* 0x28 user data (DPL 3) */
+	.quad 0, 0                  /* 0x30 TSS, filled in by user_mode_init() */
 gdt64_end:
 	.globl gdt64_ptr
 gdt64_ptr:
 	.word gdt64_end - gdt64 - 1
 	.quad gdt64
-	.globl mb_magic, mb_info, ap_next
+	.globl mb_magic, mb_info, ap_next, user_saved_rsp
+user_saved_rsp:
+	.quad 0
 mb_magic:
 	.long 0
 mb_info:

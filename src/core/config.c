@@ -45,6 +45,37 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int parse_uuid(const char *s, uint8_t out[16])
+{
+	unsigned n = 0;
+
+	if (!s || strlen(s) != 36)
+		return -1;
+	for (unsigned i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+			continue;
+		}
+		if (hex_digit(s[i]) < 0 || hex_digit(s[i + 1]) < 0)
+			return -1;
+		out[n++] = (uint8_t)(hex_digit(s[i]) << 4 | hex_digit(s[i + 1]));
+		i++;
+	}
+	return n == 16 ? 0 : -1;
+}
+
 static int parse_uint(const char *s, unsigned *out)
 {
 	char *end;
@@ -150,6 +181,13 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		cfg->sync = (enum sync_mode)choice;
 	} else if (!strcmp(opt, "--trace-sync")) {
 		cfg->trace_path = val;
+	} else if (!strcmp(opt, "--uuid")) {
+		if (parse_uuid(val, cfg->uuid)) {
+			err_set(err, errlen, "--uuid: expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, got '%s'",
+				val);
+			return -1;
+		}
+		cfg->uuid_set = true;
 	} else {
 		return 1;
 	}

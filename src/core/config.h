@@ -36,6 +36,8 @@ struct vm_config {
 	bool stats;
 	bool no_vmport;
 	bool no_vapic;
+	bool uuid_set;
+	uint8_t uuid[16];          /* --uuid, in string (RFC 4122) byte order */
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -43,6 +45,9 @@ void config_defaults(struct vm_config *cfg);
 /* Parses "run" options (argv[0] is the first option).  Returns 0, or -1
  * with a one-line message in err. */
 int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".  -1 if malformed. */
+int parse_uuid(const char *s, uint8_t out[16]);
 
 /* Parses a size with an optional K/M/G/T suffix (binary).  -1 if malformed. */
 int parse_size(const char *s, uint64_t *out);

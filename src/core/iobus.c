@@ -98,11 +98,14 @@ static unsigned pow2_floor(unsigned n)
 	return p;
 }
 
-/* The piece of an access at `addr` that one dispatch step may cover. */
+/* The piece of an access at `addr` that one dispatch step may cover: at
+ * most valid_max, and no wider than the alignment of its offset in the
+ * region (QEMU's memory_access_size(); offset 0 is aligned to anything). */
 static unsigned piece_size(const struct io_region *r, uint64_t addr, unsigned remaining)
 {
 	unsigned max = r ? r->ops->valid_max : 1;
-	uint64_t align = addr & -addr;
+	uint64_t off = r ? addr - r->base : 0;
+	uint64_t align = off & -off;
 
 	if (align && align < max)
 		max = (unsigned)align;

@@ -13,7 +13,7 @@
  *                         endian, the way QEMU's access_with_adjusted_size()
  *                         does.
  * An access is first cut into pieces no larger than valid_max and the
- * natural alignment of their address; each piece is looked up by its own
+ * alignment of their offset in the region; each piece is looked up by its own
  * address (QEMU's flatview loop), so the part of a too-wide access beyond
  * the first piece reaches whatever lies there, or the unassigned space.
  * A piece is not clamped to the region length: a 4-byte IN at a 1-byte

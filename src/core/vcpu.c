@@ -76,6 +76,9 @@ int vcpu_create(struct vm *vm, unsigned index, struct vcpu **out)
 		log_error("KVM_SET_CPUID2 on vCPU %u failed: %s", index, strerror(errno));
 		return r;
 	}
+	/* Configuration, not state: read once, used by devices (GETHZ). */
+	r = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	v->tsc_khz = r > 0 ? (uint32_t)r : 0;
 	return 0;
 }
 

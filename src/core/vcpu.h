@@ -49,6 +49,7 @@ struct vcpu {
 	struct kvm_run *run;
 	size_t run_size;
 	struct kvm_cpuid2 *cpuid;
+	uint32_t tsc_khz;          /* KVM_GET_TSC_KHZ at creation; 0 = unknown */
 	char name[16];             /* "CPU n/KVM" */
 
 	pthread_t thread;

@@ -71,7 +71,9 @@ static int open_kvm(struct vm *vm)
 
 static int create_machine(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
+	/* SPEAKER_DUMMY: KVM also serves port 0x61, with PIT channel 2's gate
+	 * and output, which guests use to calibrate their TSC. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
@@ -144,7 +146,7 @@ static int create_devices(struct vm *vm)
 		return -EINVAL;
 	if (serial_create(vm, 0x3f8, 4, out_fd, &vm->serial) || debug_exit_create(vm) ||
 	    fw_cfg_create(vm) || acpi_pm_create(vm) ||
-	    (!vm->cfg.no_vmport && vmport_create(vm))) {
+	    (!vm->cfg.no_vmport && vmport_create(vm)) || (!vm->cfg.no_vapic && vapic_create(vm))) {
 		log_error("cannot create the devices");
 		return -EINVAL;
 	}
@@ -209,7 +211,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	iobus_init(&vm->pio, "pio", 0x10000);
 	iobus_init(&vm->mmio, "mmio", 0);
-	make_uuid(vm->uuid);
+	if (cfg->uuid_set)
+		memcpy(vm->uuid, cfg->uuid, sizeof(vm->uuid));
+	else
+		make_uuid(vm->uuid);
 	r = open_kvm(vm);
 	if (r)
 		return r;
@@ -251,6 +256,7 @@ void vm_destroy(struct vm *vm)
 	fw_cfg_destroy(vm);
 	acpi_pm_destroy(vm);
 	vmport_destroy(vm);
+	vapic_destroy(vm);
 	msr_catalog_free(&vm->msrs);
 	free(vm->cpuid_supported);
 	iobus_free(&vm->pio);

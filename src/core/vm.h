@@ -25,6 +25,7 @@ struct serial;
 struct fw_cfg;
 struct acpi_pm;
 struct vmport;
+struct vapic;
 
 struct kvm_caps {
 	unsigned sync_regs;        /* KVM_SYNC_X86_* bits offered */
@@ -61,6 +62,7 @@ struct vm {
 	struct fw_cfg *fw_cfg;
 	struct acpi_pm *pm;
 	struct vmport *vmport;
+	struct vapic *vapic;
 	uint8_t uuid[16];
 
 	struct trace *trace;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct vm;
 struct serial;
@@ -27,6 +28,11 @@ void fw_cfg_destroy(struct vm *vm);
 #define ACPI_S5_SLP_TYP 0
 int acpi_pm_create(struct vm *vm);
 void acpi_pm_destroy(struct vm *vm);
+
+/* vapic hypercall port 0x7e. */
+int vapic_create(struct vm *vm);
+void vapic_destroy(struct vm *vm);
+void vapic_print_stats(const struct vm *vm, FILE *f);
 
 /* VMware backdoor at 0x5658. */
 int vmport_create(struct vm *vm);

@@ -2,6 +2,7 @@
 
 #include "core/exits.h"
 #include "core/vm.h"
+#include "hw/devices.h"
 
 static void print_exits(const struct vcpu_stats *s, FILE *f)
 {
@@ -55,4 +56,5 @@ void stats_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->pio.count.invalid,
 		(unsigned long long)vm->mmio.count.unassigned_reads,
 		(unsigned long long)vm->mmio.count.unassigned_writes);
+	vapic_print_stats(vm, f);
 }

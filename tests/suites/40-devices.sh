@@ -1,0 +1,68 @@
+# Devices that read and write vCPU state: the VMware backdoor and the
+# vapic port (issue 4).
+SUITES="${SUITES:-} devices"
+
+UUID=12345678-9abc-def0-1122-334455667788
+
+t_vmport_commands() {
+	local before after t
+	before=$(date +%s)
+	run_vm 120 --kernel "$K/vmport_cmds.elf" --cpus 2 --uuid $UUID \
+		--cmdline "uuid=${UUID//-/}" --trace-sync "$TMP/vmport.jsonl"
+	after=$(date +%s)
+	expect vmport_every_command_two_vcpus 0 "every command on 2 CPUs, IN and OUT, sizes 1, 2, 4" || return
+	t=$(sed -n 's/^vmport: GETTIME \([0-9]*\)\..*/\1/p' "$TMP/out" | tr -d '\r')
+	if [ -n "$t" ] && [ "$t" -ge $((before - 1)) ] && [ "$t" -le $((after + 1)) ]; then
+		pass vmport_gettime_matches_host_clock
+	else
+		fail vmport_gettime_matches_host_clock "guest saw '$t', host clock $before..$after"
+	fi
+	# Every backdoor call moves the general registers only, with no ioctl.
+	if grep '"origin":"vmport:0x5658"' "$TMP/vmport.jsonl" | grep -qv '"classes":\["regs"\],"ioctls":0,'; then
+		fail vmport_moves_regs_only "$(grep '"origin":"vmport' "$TMP/vmport.jsonl" | grep -v '"ioctls":0,' | head -1)"
+	elif [ "$(grep -c '"origin":"vmport:0x5658"' "$TMP/vmport.jsonl")" -lt 1000 ]; then
+		fail vmport_moves_regs_only "too few backdoor transfers in the trace"
+	else
+		pass vmport_moves_regs_only
+	fi
+}
+
+t_vmport_cpl3() {
+	local param expect
+	param=$(cat /sys/module/kvm/parameters/enable_vmware_backdoor 2>/dev/null || echo N)
+	case $param in Y | y | 1) expect=reply ;; *) expect=gp ;; esac
+	run_vm 60 --kernel "$K/vmport_cpl3.elf" --cmdline "expect=$expect"
+	expect "vmport_cpl3_$expect" 0 "cpl3: user-mode backdoor call ended"
+}
+
+t_vapic() {
+	local want
+	run_vm 60 --kernel "$K/vapic.elf" --stats --trace-sync "$TMP/vapic.jsonl"
+	expect vapic_guest_resumes_after_out 0 "vapic: the guest resumed after each OUT" || return
+	want=$(sed -n 's/^vapic: expecting the ROM state at \(0x[0-9a-f]*\).*/\1/p' "$TMP/out" | tr -d '\r')
+	grep -q "vapic: ROM state at $want (1 registrations, 1 refused, 1 reactivations, 1 polls)" "$TMP/err" &&
+		pass vapic_registration_address || fail vapic_registration_address \
+		"expected $want: $(grep 'vapic:' "$TMP/err")"
+	grep -q "vapic registration refused: no 'kvm aPiC' signature" "$TMP/err" &&
+		pass vapic_refusal_logged || fail vapic_refusal_logged "no log line"
+	[ "$(grep -c '"origin":"vapic:0x7e","classes":\["regs","sregs"\],"ioctls":1,' "$TMP/vapic.jsonl")" -eq 2 ] &&
+		! grep '"origin":"vapic' "$TMP/vapic.jsonl" | grep -qv '"ioctls":1,' &&
+		pass vapic_costs_one_ioctl || fail vapic_costs_one_ioctl "$(grep vapic "$TMP/vapic.jsonl")"
+	run_vm 60 --kernel "$K/vapic.elf" --stats --no-vapic
+	if [ "$status" -eq 0 ] && ! grep -q "vapic: ROM state" "$TMP/err" &&
+		grep -qE "pio unassigned reads=[1-9].*writes=[1-9]" "$TMP/err"; then
+		pass no_vapic_removes_the_port
+	else
+		fail no_vapic_removes_the_port "status $status: $(tail -2 "$TMP/err")"
+	fi
+}
+
+suite_devices() {
+	if ! have_kvm; then
+		skip device_tests "$NO_KVM_REASON"
+		return
+	fi
+	t_vmport_commands
+	t_vmport_cpl3
+	t_vapic
+}
