@@ -3,7 +3,7 @@
 
 #define FW_CFG_SEL 0x510
 #define FW_CFG_DATA 0x511
-#define PM_TMR 0xb008
+#define PM_TMR 0x608
 #define PM_TIMER_HZ 3579545ull
 
 bool fw_cfg_present(void)

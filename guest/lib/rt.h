@@ -3,7 +3,7 @@
  * serial printing, exceptions, assertions, exits, SMP start-up.
  *
  * Conventions (the same under shrike and qemu-system-x86_64 -M pc):
- *   test_pass()   ACPI power-off (S5 at 0xb004): exit status 0
+ *   test_pass()   ACPI power-off (S5 at 0x604): exit status 0
  *   test_fail()   debug-exit write of 1: exit status 3
  *   guest_exit(v) debug-exit write of v: exit status (v << 1) | 1
  * Only instructions the KVM emulator handles are used: on hosts where KVM

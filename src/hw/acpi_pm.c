@@ -1,8 +1,9 @@
 /*
- * ACPI fixed-hardware power management at 0xb000, the layout of QEMU's PC:
- *   0xb000 PM1a_STS (write 1 to clear), 0xb002 PM1a_EN,
- *   0xb004 PM1a_CNT (SLP_TYP in bits 10-12, SLP_EN bit 13, SCI_EN bit 0),
- *   0xb008 PM_TMR (3.579545 MHz, 32 bits).
+ * ACPI fixed-hardware power management at 0x600, where QEMU's PC has it
+ * (PIIX4 as SeaBIOS programs it, and ICH9):
+ *   0x600 PM1a_STS (write 1 to clear), 0x602 PM1a_EN,
+ *   0x604 PM1a_CNT (SLP_TYP in bits 10-12, SLP_EN bit 13, SCI_EN bit 0),
+ *   0x608 PM_TMR (3.579545 MHz, 32 bits).
  * SLP_EN with SLP_TYP 0 is S5 (soft off): the VM powers off, exit status 0.
  */
 #include <pthread.h>

@@ -22,9 +22,9 @@ int debug_exit_create(struct vm *vm);
 int fw_cfg_create(struct vm *vm);
 void fw_cfg_destroy(struct vm *vm);
 
-/* ACPI PM1a event/control blocks and PM timer at 0xb000 (QEMU PC layout):
+/* ACPI PM1a event/control blocks and PM timer at 0x600 (QEMU PC layout):
  * SLP_EN with SLP_TYP = 0 (S5) powers the VM off. */
-#define ACPI_PM_BASE   0xb000
+#define ACPI_PM_BASE   0x600
 #define ACPI_S5_SLP_TYP 0
 int acpi_pm_create(struct vm *vm);
 void acpi_pm_destroy(struct vm *vm);
