@@ -135,3 +135,38 @@ uint64_t tsc_hz_from_pit(void)
 	t1 = rdtsc();
 	return (t1 - t0) * 1193182ull / count;
 }
+
+uint8_t cmos_read(uint8_t index)
+{
+	outb(0x70, index);
+	return inb(0x71);
+}
+
+void cmos_write(uint8_t index, uint8_t v)
+{
+	outb(0x70, index);
+	outb(0x71, v);
+}
+
+/* The ways a PC guest asks for a reset. */
+void reset_by(enum reset_source how)
+{
+	static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = { 0, 0 };
+
+	switch (how) {
+	case RESET_KBD:
+		for (int i = 0; i < 100000 && (inb(0x64) & 0x02); i++)
+			cpu_relax();
+		outb(0x64, 0xfe);
+		break;
+	case RESET_CF9:
+		outb(0xcf9, 0x02);
+		outb(0xcf9, 0x06);
+		break;
+	case RESET_TRIPLE:
+		__asm__ volatile("lidt %0\n\tud2" :: "m"(no_idt));
+		break;
+	}
+	for (;;)
+		cpu_relax();
+}

@@ -121,6 +121,10 @@ bool fw_cfg_present(void);
 uint64_t fw_cfg_read_int(uint16_t key, unsigned bytes);
 unsigned fw_cfg_cpu_count(void);
 uint32_t pm_timer(void);
+uint8_t cmos_read(uint8_t index);
+void cmos_write(uint8_t index, uint8_t v);
+enum reset_source { RESET_KBD, RESET_CF9, RESET_TRIPLE };
+__attribute__((noreturn)) void reset_by(enum reset_source how);
 uint64_t tsc_hz_from_pit(void);
 void delay_us(uint64_t us);
 

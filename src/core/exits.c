@@ -77,8 +77,8 @@ static int handle_system_event(struct vcpu *v)
 		vm_request_stop(v->vm, STOP_POWEROFF, 0);
 		return -1;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_reset(v->vm, "KVM system event");
-		return -1;
+		vm_request_reset(v->vm, "system_event");
+		return 0;
 	case KVM_SYSTEM_EVENT_CRASH:
 		x86_report_failure(v, "guest crashed (KVM system event)");
 		vm_request_stop(v->vm, STOP_ERROR, 1);
@@ -128,8 +128,9 @@ int vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTR:
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
-		vm_request_reset(v->vm, "triple fault");
-		return -1;
+		/* A triple fault: the CPU shut down, the chipset resets. */
+		vm_request_reset(v->vm, "triple_fault");
+		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);
 	case KVM_EXIT_INTERNAL_ERROR:

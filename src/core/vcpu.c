@@ -215,6 +215,55 @@ static void wait_until_runnable(struct vcpu *v)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/*
+ * Completes the I/O the last exit left pending without running guest code:
+ * KVM finishes an IN/OUT/MMIO only on the next KVM_RUN, and with
+ * immediate_exit set that KVM_RUN returns -EINTR right after doing so.
+ */
+static void complete_pending_io(struct vcpu *v)
+{
+	if (cpu_state_put(v, PUT_RUNTIME, CAUSE_EXEC, NULL))
+		log_error("vCPU %u: writing back register state failed", v->index);
+	cpu_state_before_run(v);
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (ioctl(v->fd, KVM_RUN, 0) == 0)
+		log_error("vCPU %u: KVM_RUN with immediate_exit ran the guest", v->index);
+	v->stats.ioctls++;
+	cpu_state_after_run(v);
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	v->io_pending = false;
+}
+
+/* Parks the vCPU while the VM is paused for a reset, running the work the
+ * reset queues (its reset put). */
+static void pause_point(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (v->io_pending)
+		complete_pending_io(v);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&v->lock);
+	while (vm_pause_requested(vm) && !vm_stopping(vm)) {
+		if (v->work_head) {
+			pthread_mutex_unlock(&v->lock);
+			process_work(v);
+			pthread_mutex_lock(&v->lock);
+			continue;
+		}
+		pthread_cond_wait(&v->cond, &v->lock);
+	}
+	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused--;
+	pthread_mutex_unlock(&vm->pause_lock);
+	/* A kick that woke us is spent. */
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
+}
+
 static void fail(struct vcpu *v, const char *what)
 {
 	log_error("vCPU %u: %s", v->index, what);
@@ -233,6 +282,10 @@ static void run_loop(struct vcpu *v)
 			wait_until_runnable(v);
 			continue;
 		}
+		if (vm_pause_requested(v->vm)) {
+			pause_point(v);
+			continue;
+		}
 		if (cpu_state_put(v, PUT_RUNTIME, CAUSE_EXEC, NULL)) {
 			fail(v, "writing back register state failed");
 			return;
@@ -247,6 +300,7 @@ static void run_loop(struct vcpu *v)
 				 * so a kick that arrives after the check still stops
 				 * the next KVM_RUN. */
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
+				v->io_pending = false;
 				continue;
 			}
 			log_error("vCPU %u: KVM_RUN failed: %s", v->index, strerror(errno));
@@ -255,6 +309,8 @@ static void run_loop(struct vcpu *v)
 		}
 		if (v->run->exit_reason < EXIT_REASON_MAX)
 			v->stats.exits[v->run->exit_reason]++;
+		v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
+				v->run->exit_reason == KVM_EXIT_MMIO;
 		if (vcpu_handle_exit(v) < 0)
 			return;
 	}

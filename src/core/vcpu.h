@@ -56,6 +56,7 @@ struct vcpu {
 	bool thread_started;
 	bool running;              /* allowed to enter the guest */
 	bool in_loop;              /* the thread owns the vCPU's ioctls */
+	bool io_pending;           /* the last exit left an I/O to complete */
 
 	pthread_mutex_t lock;      /* protects the work queue and the flags above */
 	pthread_cond_t cond;

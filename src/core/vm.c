@@ -138,6 +138,15 @@ static int open_serial_output(const struct vm_config *cfg)
 	}
 }
 
+int vm_add_device(struct vm *vm, const char *name, void *opaque, void (*reset)(void *),
+		  void (*destroy)(void *))
+{
+	if (vm->ndevices >= VM_MAX_DEVICES)
+		return -ENOSPC;
+	vm->devices[vm->ndevices++] = (struct device_entry){ name, opaque, reset, destroy };
+	return 0;
+}
+
 static int create_devices(struct vm *vm)
 {
 	int out_fd = open_serial_output(&vm->cfg);
@@ -145,10 +154,29 @@ static int create_devices(struct vm *vm)
 	if (out_fd == -2)
 		return -EINVAL;
 	if (serial_create(vm, 0x3f8, 4, out_fd, &vm->serial) || debug_exit_create(vm) ||
-	    fw_cfg_create(vm) || acpi_pm_create(vm) ||
-	    (!vm->cfg.no_vmport && vmport_create(vm)) || (!vm->cfg.no_vapic && vapic_create(vm))) {
+	    fw_cfg_create(vm) || acpi_pm_create(vm) || rtc_create(vm) || i8042_create(vm) ||
+	    pci_cf8_create(vm) || (!vm->cfg.no_vmport && vmport_create(vm)) ||
+	    (!vm->cfg.no_vapic && vapic_create(vm))) {
 		log_error("cannot create the devices");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The in-kernel PIC, IOAPIC and PIT as KVM created them: a system reset
+ * puts them back (KVM has no reset ioctl for them). */
+static int save_irqchip_reset_state(struct vm *vm)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		vm->irqchip_reset[i].chip_id = i;
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &vm->irqchip_reset[i]) < 0) {
+			log_error("KVM_GET_IRQCHIP %u failed: %s", i, strerror(errno));
+			return -errno;
+		}
+	}
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &vm->pit_reset) < 0) {
+		log_error("KVM_GET_PIT2 failed: %s", strerror(errno));
+		return -errno;
 	}
 	return 0;
 }
@@ -209,6 +237,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	vm->ncpus = cfg->cpus;
 	vm->rl = (struct ratelimit)RATELIMIT_INIT;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	iobus_init(&vm->pio, "pio", 0x10000);
 	iobus_init(&vm->mmio, "mmio", 0);
 	if (cfg->uuid_set)
@@ -229,6 +259,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 		return -EIO;
 	}
 	r = create_machine(vm);
+	if (!r)
+		r = save_irqchip_reset_state(vm);
 	if (!r)
 		r = map_memory(vm);
 	if (!r)
@@ -252,11 +284,12 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; vm->vcpu && i < vm->ncpus; i++)
 		vcpu_destroy(vm->vcpu[i]);
 	free(vm->vcpu);
-	serial_destroy(vm->serial);
-	fw_cfg_destroy(vm);
-	acpi_pm_destroy(vm);
-	vmport_destroy(vm);
-	vapic_destroy(vm);
+	while (vm->ndevices) {
+		struct device_entry *d = &vm->devices[--vm->ndevices];
+
+		if (d->destroy)
+			d->destroy(d->opaque);
+	}
 	msr_catalog_free(&vm->msrs);
 	free(vm->cpuid_supported);
 	iobus_free(&vm->pio);
@@ -271,6 +304,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 }
 
 int vm_boot(struct vm *vm, const struct boot_plan *plan)
@@ -328,16 +363,17 @@ void vm_request_stop(struct vm *vm, enum stop_reason why, int status)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpu[i])
 			vcpu_kick(vm->vcpu[i]);
-	if (eventfd_write(vm->stop_efd, 1) < 0)
-		log_error("cannot wake the main thread: %s", strerror(errno));
+	vm_wake_main(vm);
+	/* A vCPU parked for a reset must see the stop too. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
-void vm_request_reset(struct vm *vm, const char *source)
+void vm_wake_main(struct vm *vm)
 {
-	if (vm->cfg.on_reboot == REBOOT_RESET)
-		log_info("guest requested a reset (%s); in-place reset is not implemented yet, "
-			 "exiting", source);
-	vm_request_stop(vm, STOP_RESET, 0);
+	if (eventfd_write(vm->stop_efd, 1) < 0)
+		log_error("cannot wake the main thread: %s", strerror(errno));
 }
 
 void vm_set_irq(struct vm *vm, unsigned irq, bool level)
@@ -423,7 +459,7 @@ static void on_signal(struct vm *vm, int sfd)
 	if (read(sfd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP)
-		vm_request_reset(vm, "SIGHUP from the host");
+		vm_request_reset(vm, "host:SIGHUP");
 	else
 		vm_request_stop(vm, STOP_SIGNAL, 128 + (int)si.ssi_signo);
 }
@@ -443,6 +479,12 @@ int vm_wait(struct vm *vm)
 
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
+		if (p[0].revents & POLLIN) {
+			eventfd_t ignored;
+
+			eventfd_read(vm->stop_efd, &ignored);
+			vm_reset_if_requested(vm);
+		}
 		if (p[1].revents & POLLIN)
 			on_signal(vm, sfd);
 		if (p[2].revents & (POLLIN | POLLHUP))

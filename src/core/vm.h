@@ -40,6 +40,18 @@ struct kvm_caps {
 	unsigned recommended_vcpus;
 };
 
+/* A device's lifecycle hooks, in the VM's device table (reset order =
+ * creation order; destruction in reverse). */
+struct device_entry {
+	const char *name;
+	void *opaque;
+	void (*reset)(void *opaque);
+	void (*destroy)(void *opaque);
+};
+
+#define VM_MAX_DEVICES 16
+#define RESET_LATENCY_SAMPLES 1024
+
 /* How a VM's run ended, in the order of precedence used for the status. */
 enum stop_reason { STOP_NONE, STOP_POWEROFF, STOP_DEBUG_EXIT, STOP_RESET, STOP_ERROR,
 		   STOP_SIGNAL };
@@ -58,12 +70,28 @@ struct vm {
 	struct vcpu **vcpu;
 	struct boot_plan boot;
 
-	struct serial *serial;
-	struct fw_cfg *fw_cfg;
-	struct acpi_pm *pm;
-	struct vmport *vmport;
-	struct vapic *vapic;
+	struct device_entry devices[VM_MAX_DEVICES];
+	unsigned ndevices;
+	struct serial *serial;     /* console input goes here */
+	struct vapic *vapic;       /* for --stats */
 	uint8_t uuid[16];
+
+	/* In-kernel irqchip and PIT as KVM created them, restored at reset. */
+	struct kvm_irqchip irqchip_reset[3];
+	struct kvm_pit_state2 pit_reset;
+
+	/* Reset (src/core/reset.c).  pause_requested makes every vCPU complete
+	 * its pending I/O and park; the main thread then resets the machine. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool reset_pending;
+	bool pause_requested;      /* read by vCPU threads without the lock */
+	unsigned paused;           /* vCPUs parked */
+	unsigned reset_done;       /* vCPUs that finished their reset put */
+	uint64_t reset_request_ns;
+	const char *reset_source;  /* the request that started it (trace origin) */
+	unsigned resets;
+	uint64_t reset_latency_ns[RESET_LATENCY_SAMPLES];
 
 	struct trace *trace;
 	uint64_t t0_ns;
@@ -96,9 +124,19 @@ int vm_wait(struct vm *vm);
 
 /* Requests the VM to stop; the first request decides the exit status. */
 void vm_request_stop(struct vm *vm, enum stop_reason why, int status);
-/* A guest or host reset request (source names it). */
+/* A guest or host reset request (source names it); see core/reset.c. */
 void vm_request_reset(struct vm *vm, const char *source);
 bool vm_stopping(const struct vm *vm);
+bool vm_pause_requested(const struct vm *vm);
+
+/* Wakes the main thread (vm_wait) to look at stop and reset requests. */
+void vm_wake_main(struct vm *vm);
+/* On the main thread: carries out a pending reset (core/reset.c). */
+void vm_reset_if_requested(struct vm *vm);
+
+/* Adds a device to the VM's table (its reset and destroy hooks). */
+int vm_add_device(struct vm *vm, const char *name, void *opaque, void (*reset)(void *),
+		  void (*destroy)(void *));
 
 /* Raises or lowers an ISA interrupt line on the in-kernel irqchip. */
 void vm_set_irq(struct vm *vm, unsigned irq, bool level);

@@ -100,6 +100,24 @@ static const struct io_ops evt_ops = { evt_read, evt_write, 1, 4, 2, 2 };
 static const struct io_ops cnt_ops = { cnt_read, cnt_write, 1, 2, 2, 2 };
 static const struct io_ops tmr_ops = { tmr_read, ignore_write, 1, 4, 4, 4 };
 
+static void acpi_pm_reset(void *opaque)
+{
+	struct acpi_pm *pm = opaque;
+
+	pthread_mutex_lock(&pm->lock);
+	pm->sts = pm->en = 0;
+	pm->cnt = SCI_EN;
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static void acpi_pm_destroy(void *opaque)
+{
+	struct acpi_pm *pm = opaque;
+
+	pthread_mutex_destroy(&pm->lock);
+	free(pm);
+}
+
 int acpi_pm_create(struct vm *vm)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
@@ -112,20 +130,14 @@ int acpi_pm_create(struct vm *vm)
 	pm->t0_ns = now_ns();
 	pm->rl = (struct ratelimit)RATELIMIT_INIT;
 	pthread_mutex_init(&pm->lock, NULL);
-	vm->pm = pm;
+	if (vm_add_device(vm, "acpi-pm", pm, acpi_pm_reset, acpi_pm_destroy)) {
+		acpi_pm_destroy(pm);
+		return -1;
+	}
 	r = iobus_register(&vm->pio, ACPI_PM_BASE, 4, &evt_ops, pm, "acpi-pm1a-evt");
 	if (!r)
 		r = iobus_register(&vm->pio, ACPI_PM_BASE + 4, 2, &cnt_ops, pm, "acpi-pm1a-cnt");
 	if (!r)
 		r = iobus_register(&vm->pio, ACPI_PM_BASE + 8, 4, &tmr_ops, pm, "acpi-pm-tmr");
 	return r;
-}
-
-void acpi_pm_destroy(struct vm *vm)
-{
-	if (!vm->pm)
-		return;
-	pthread_mutex_destroy(&vm->pm->lock);
-	free(vm->pm);
-	vm->pm = NULL;
 }

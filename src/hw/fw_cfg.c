@@ -82,6 +82,24 @@ static const struct io_ops fw_cfg_ops = {
 	.valid_min = 1, .valid_max = 2, .impl_min = 1, .impl_max = 2,
 };
 
+static void fw_cfg_reset(void *opaque)
+{
+	struct fw_cfg *f = opaque;
+
+	pthread_mutex_lock(&f->lock);
+	f->selector = 0;
+	f->offset = 0;
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void fw_cfg_destroy(void *opaque)
+{
+	struct fw_cfg *f = opaque;
+
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
 int fw_cfg_create(struct vm *vm)
 {
 	struct fw_cfg *f = calloc(1, sizeof(*f));
@@ -101,15 +119,9 @@ int fw_cfg_create(struct vm *vm)
 	set_item(f, FW_CFG_NB_CPUS, &cpus, 2);
 	set_item(f, FW_CFG_MAX_CPUS, &cpus, 2);
 	set_item(f, FW_CFG_FILE_DIR, &files, 4);   /* big-endian 0 == 0 */
-	vm->fw_cfg = f;
+	if (vm_add_device(vm, "fw_cfg", f, fw_cfg_reset, fw_cfg_destroy)) {
+		fw_cfg_destroy(f);
+		return -1;
+	}
 	return iobus_register(&vm->pio, FW_CFG_PORT, 2, &fw_cfg_ops, f, "fw_cfg");
-}
-
-void fw_cfg_destroy(struct vm *vm)
-{
-	if (!vm->fw_cfg)
-		return;
-	pthread_mutex_destroy(&vm->fw_cfg->lock);
-	free(vm->fw_cfg);
-	vm->fw_cfg = NULL;
 }

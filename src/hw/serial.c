@@ -216,29 +216,51 @@ void serial_receive(struct serial *s, const uint8_t *buf, size_t n)
 	pthread_mutex_unlock(&s->lock);
 }
 
-int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd, struct serial **out)
+/* Registers as after power-on; queued input is dropped, output kept. */
+static void serial_reset(void *opaque)
 {
-	struct serial *s = calloc(1, sizeof(*s));
+	struct serial *s = opaque;
 
-	if (!s)
-		return -ENOMEM;
-	s->vm = vm;
-	s->irq = irq;
-	s->out_fd = out_fd;
+	pthread_mutex_lock(&s->lock);
+	s->ier = s->fcr = s->lcr = s->mcr = s->msr = s->scr = s->dlm = 0;
 	s->lsr = LSR_THRE | LSR_TEMT;
-	s->iir = IIR_NONE;
 	s->dll = 0x0c;          /* 9600 baud, as after a BIOS */
-	pthread_mutex_init(&s->lock, NULL);
-	*out = s;
-	return iobus_register(&vm->pio, base, 8, &serial_ops, s, "serial");
+	s->thr_pending = false;
+	s->rx_count = s->rx_head = 0;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
-void serial_destroy(struct serial *s)
+static void serial_destroy(void *opaque)
 {
-	if (!s)
-		return;
+	struct serial *s = opaque;
+
 	if (s->out_fd > 2)
 		close(s->out_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd, struct serial **out)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		if (out_fd > 2)
+			close(out_fd);
+		return -ENOMEM;
+	}
+	s->vm = vm;
+	s->irq = irq;
+	s->out_fd = out_fd;
+	s->iir = IIR_NONE;
+	pthread_mutex_init(&s->lock, NULL);
+	serial_reset(s);
+	*out = s;
+	if (vm_add_device(vm, "serial", s, serial_reset, serial_destroy)) {
+		serial_destroy(s);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return iobus_register(&vm->pio, base, 8, &serial_ops, s, "serial");
 }

@@ -111,6 +111,26 @@ static const struct io_ops vapic_ops = {
 	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,
 };
 
+/* A reset forgets the registration: the ROM registers again at boot.  The
+ * counters are statistics and stay. */
+static void vapic_reset(void *opaque)
+{
+	struct vapic *va = opaque;
+
+	pthread_mutex_lock(&va->lock);
+	va->registered = false;
+	va->rom_state_gpa = 0;
+	pthread_mutex_unlock(&va->lock);
+}
+
+static void vapic_destroy(void *opaque)
+{
+	struct vapic *va = opaque;
+
+	pthread_mutex_destroy(&va->lock);
+	free(va);
+}
+
 int vapic_create(struct vm *vm)
 {
 	struct vapic *va = calloc(1, sizeof(*va));
@@ -120,17 +140,12 @@ int vapic_create(struct vm *vm)
 	va->vm = vm;
 	va->rl = (struct ratelimit)RATELIMIT_INIT;
 	pthread_mutex_init(&va->lock, NULL);
+	if (vm_add_device(vm, "vapic", va, vapic_reset, vapic_destroy)) {
+		vapic_destroy(va);
+		return -1;
+	}
 	vm->vapic = va;
 	return iobus_register(&vm->pio, VAPIC_PORT, 2, &vapic_ops, va, "vapic");
-}
-
-void vapic_destroy(struct vm *vm)
-{
-	if (!vm->vapic)
-		return;
-	pthread_mutex_destroy(&vm->vapic->lock);
-	free(vm->vapic);
-	vm->vapic = NULL;
 }
 
 void vapic_print_stats(const struct vm *vm, FILE *f)

@@ -196,12 +196,9 @@ int vmport_create(struct vm *vm)
 		return -1;
 	vp->vm = vm;
 	vp->rl = (struct ratelimit)RATELIMIT_INIT;
-	vm->vmport = vp;
+	if (vm_add_device(vm, "vmport", vp, NULL, free)) {
+		free(vp);
+		return -1;
+	}
 	return iobus_register(&vm->pio, VMPORT_PORT, 1, &vmport_ops, vp, "vmport");
-}
-
-void vmport_destroy(struct vm *vm)
-{
-	free(vm->vmport);
-	vm->vmport = NULL;
 }

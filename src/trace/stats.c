@@ -1,5 +1,8 @@
 #include "trace/stats.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/exits.h"
 #include "core/vm.h"
 #include "hw/devices.h"
@@ -45,6 +48,30 @@ static void print_vcpu(const struct vcpu *v, FILE *f)
 	print_classes("put", s->put_class, f);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Resets and the time from request to resume (median, min, max). */
+static void print_resets(const struct vm *vm, FILE *f)
+{
+	unsigned n = vm->resets < RESET_LATENCY_SAMPLES ? vm->resets : RESET_LATENCY_SAMPLES;
+	uint64_t sorted[RESET_LATENCY_SAMPLES];
+
+	if (!n) {
+		fprintf(f, "shrike: stats: resets: 0\n");
+		return;
+	}
+	memcpy(sorted, vm->reset_latency_ns, n * sizeof(sorted[0]));
+	qsort(sorted, n, sizeof(sorted[0]), cmp_u64);
+	fprintf(f, "shrike: stats: resets: %u, request to resume: median %llu us (min %llu, max %llu)\n",
+		vm->resets, (unsigned long long)sorted[n / 2] / 1000,
+		(unsigned long long)sorted[0] / 1000, (unsigned long long)sorted[n - 1] / 1000);
+}
+
 void stats_print(const struct vm *vm, FILE *f)
 {
 	for (unsigned i = 0; i < vm->ncpus; i++)
@@ -57,4 +84,5 @@ void stats_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->mmio.count.unassigned_reads,
 		(unsigned long long)vm->mmio.count.unassigned_writes);
 	vapic_print_stats(vm, f);
+	print_resets(vm, f);
 }
