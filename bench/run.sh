@@ -75,3 +75,4 @@ echo "VMware backdoor GETVERSION versus a plain exit with the same register load
 echo "  lazy: $lazy ns per call, ratio $(ratio "$lazy" "$in"), extra ioctls per call $(awk -v x="$(ioctls 2 lazy)" 'BEGIN{printf "%.2f", x-1}')"
 echo "  full: $full ns per call, ratio $(ratio "$full" "$in"), extra ioctls per call $(awk -v x="$(ioctls 2 full)" 'BEGIN{printf "%.2f", x-1}')"
 bench/vs_qemu.sh
+bench/reset.sh
