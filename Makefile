@@ -23,6 +23,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wold-style-definition -Wredundant-decls -Wnull-dereference
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -pthread -MMD -MP
 HOST_LDFLAGS := -pthread
+HOST_LIBS := -llz4 -lz -llzma -lzstd -lbz2
 ifeq ($(SAN),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_LDFLAGS += -fsanitize=address,undefined
@@ -44,7 +45,7 @@ $(LIB): $(LIB_OBJS)
 
 $(BUILD)/shrike: $(BUILD)/src/main.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 # ---- test kernels (guest/): freestanding, 64-bit code in a multiboot ELF32 ----
 GUEST_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
@@ -103,12 +104,12 @@ HOST_TEST_BINS := $(HOST_TEST_SRCS:tests/host/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(HOST_CFLAGS) -Itests -Itests/unit -o $@ $< $(LIB) $(HOST_LDFLAGS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests -Itests/unit -o $@ $< $(LIB) $(HOST_LDFLAGS) $(HOST_LIBS)
 
 $(BUILD)/tests/%: tests/host/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(HOST_CFLAGS) -Itests -Itests/unit -o $@ $< $(LIB) $(HOST_LDFLAGS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests -Itests/unit -o $@ $< $(LIB) $(HOST_LDFLAGS) $(HOST_LIBS)
 
 all: $(BUILD)/shrike $(GUEST_KERNELS) $(UNIT_BINS) $(HOST_TEST_BINS)
 

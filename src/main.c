@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 
 #include "core/config.h"
@@ -24,6 +25,8 @@ static void usage(FILE *f)
 		"options:\n"
 		"  --kernel PATH            guest image (multiboot ELF or a.out kludge, or flat)\n"
 		"  --kernel-format auto|flat  force a flat binary (real mode at 0x1000:0000)\n"
+		"  --kernel-boot auto|protocol|pvh  how a Linux bzImage starts (default auto:\n"
+		"                           decompressed on the host, then PVH)\n"
 		"  --initrd PATH            first multiboot module\n"
 		"  --cmdline STR            kernel command line\n"
 		"  --module PATH[,ARGS]     extra multiboot module (repeatable)\n"
@@ -57,6 +60,26 @@ static uint64_t host_memory(void)
 	return (uint64_t)si.totalram * si.mem_unit;
 }
 
+/* Where decompressed kernels are kept: $XDG_CACHE_HOME/shrike or
+ * ~/.cache/shrike (NULL without either). */
+static const char *kernel_cache_dir(void)
+{
+	static char dir[4096];
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char parent[4096];
+
+	if (xdg && *xdg) {
+		snprintf(dir, sizeof(dir), "%s/shrike", xdg);
+		return dir;
+	}
+	if (!home || !*home)
+		return NULL;
+	snprintf(parent, sizeof(parent), "%s/.cache", home);
+	mkdir(parent, 0755);
+	snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
+	return dir;
+}
+
 /* Reads the kernel, initrd and modules named on the command line. */
 static int read_inputs(const struct vm_config *cfg, struct loader_input *in, char *err,
 		       size_t errlen)
@@ -66,6 +89,8 @@ static int read_inputs(const struct vm_config *cfg, struct loader_input *in, cha
 		return -1;
 	in->force_flat = cfg->kernel_format == FORMAT_FLAT;
 	in->cmdline = cfg->cmdline;
+	in->linux_boot = (enum kernel_boot)cfg->kernel_boot;
+	in->cache_dir = kernel_cache_dir();
 	if (cfg->initrd_path) {
 		if (blob_read(&in->modules[0], cfg->initrd_path, err, errlen))
 			return -1;

@@ -140,6 +140,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 	static const char *const reboot[] = { "reset", "exit" };
 	static const char *const sync[] = { "lazy", "full" };
 	static const char *const formats[] = { "auto", "flat" };
+	static const char *const boots[] = { "auto", "protocol", "pvh" };
 	int choice;
 
 	if (!strcmp(opt, "--kernel")) {
@@ -148,6 +149,10 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		if (choose(opt, val, formats, 2, &choice, err, errlen))
 			return -1;
 		cfg->kernel_format = (enum kernel_format)choice;
+	} else if (!strcmp(opt, "--kernel-boot")) {
+		if (choose(opt, val, boots, 3, &choice, err, errlen))
+			return -1;
+		cfg->kernel_boot = choice;
 	} else if (!strcmp(opt, "--initrd")) {
 		cfg->initrd_path = val;
 	} else if (!strcmp(opt, "--cmdline")) {

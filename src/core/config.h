@@ -21,6 +21,7 @@ struct module_arg {
 struct vm_config {
 	const char *kernel_path;
 	enum kernel_format kernel_format;
+	int kernel_boot;           /* enum kernel_boot (loader/loader.h) */
 	const char *initrd_path;
 	const char *cmdline;       /* NULL: not given */
 	struct module_arg modules[MAX_MODULES];

@@ -1,7 +1,8 @@
 /*
- * Ports 0xCF8-0xCFB: the PCI configuration address (a 32-bit latch; there
- * are no PCI devices, so 0xCFC reads all ones and a conf1 scan finds
- * nothing) and, inside it at 0xCF9, the reset control register.  A byte
+ * Ports 0xCF8-0xCFF: the PCI configuration address (a 32-bit latch) and
+ * data; there are no PCI devices, so the data port reads all ones and a
+ * conf1 scan finds nothing.  Inside the address, at 0xCF9, the reset
+ * control register.  A byte
  * write to 0xCF9 with bit 2 (RST_CPU) set resets the machine; bit 1 (hard
  * or soft) is kept and read back.  Only a byte access reaches 0xCF9: a
  * 32-bit write of a configuration address at 0xCF8 must never reset.
@@ -33,6 +34,7 @@ static uint64_t cf8_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned
 		v = p->address;
 	else if (off == 1 && size == 1)
 		v = p->rcr;
+	/* 0xCFC-0xCFF: configuration data; no device answers: all ones. */
 	pthread_mutex_unlock(&p->lock);
 	return v;
 }
@@ -91,5 +93,5 @@ int pci_cf8_create(struct vm *vm)
 		cf8_destroy(p);
 		return -1;
 	}
-	return iobus_register(&vm->pio, 0xcf8, 4, &cf8_ops, p, "pci-cf8");
+	return iobus_register(&vm->pio, 0xcf8, 8, &cf8_ops, p, "pci-cf8");
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,25 +115,57 @@ int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, con
 	return 0;
 }
 
+/* A bzImage: through the boot protocol, or decompressed on the host and
+ * booted through PVH (auto: PVH when the payload has a PVH entry). */
+static int plan_bzimage(const struct loader_input *in, struct boot_plan *plan, char *err,
+			size_t errlen)
+{
+	if (in->linux_boot == KERNEL_BOOT_PROTOCOL)
+		return bzimage_plan(in, plan, err, errlen);
+	if (bzimage_decompress(&in->kernel, in->cache_dir, &plan->vmlinux, plan->note,
+			       sizeof(plan->note), err, errlen))
+		return -1;
+	if (!pvh_detect(plan->vmlinux.data, plan->vmlinux.size)) {
+		if (in->linux_boot == KERNEL_BOOT_PVH) {
+			err_set(err, errlen, "%s: the decompressed kernel has no PVH entry note",
+				in->kernel.path);
+			return -1;
+		}
+		blob_free(&plan->vmlinux);
+		snprintf(plan->note, sizeof(plan->note), "no PVH entry in the payload: boot protocol");
+		return bzimage_plan(in, plan, err, errlen);
+	}
+	plan->format = "bzImage (decompressed on the host, PVH)";
+	return pvh_plan(in, &plan->vmlinux, plan, err, errlen);
+}
+
 int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen)
 {
+	const struct blob *k = &in->kernel;
+
 	memset(plan, 0, sizeof(*plan));
 	if (in->force_flat)
 		return flat_plan(in, plan, err, errlen);
-	if (multiboot_detect(in->kernel.data, in->kernel.size))
+	if (bzimage_detect(k->data, k->size))
+		return plan_bzimage(in, plan, err, errlen);
+	if (multiboot_detect(k->data, k->size))
 		return multiboot_plan(in, plan, err, errlen);
-	if (in->kernel.size >= 4 && !memcmp(in->kernel.data, "\177ELF", 4)) {
-		err_set(err, errlen, "%s: ELF image without a multiboot header (not supported yet)",
-			in->kernel.path);
-		return -1;
+	if (pvh_detect(k->data, k->size)) {
+		if (in->linux_boot == KERNEL_BOOT_PROTOCOL) {
+			err_set(err, errlen, "%s: a vmlinux ELF boots through PVH, not the boot protocol",
+				k->path);
+			return -1;
+		}
+		return pvh_plan(in, k, plan, err, errlen);
 	}
-	if (in->kernel.size >= 0x206 && !memcmp(in->kernel.data + 0x202, "HdrS", 4)) {
-		err_set(err, errlen, "%s: Linux bzImage (not supported yet)", in->kernel.path);
+	if (k->size >= 4 && !memcmp(k->data, "\177ELF", 4)) {
+		err_set(err, errlen, "%s: ELF image with neither a multiboot header nor a PVH entry note",
+			k->path);
 		return -1;
 	}
 	err_set(err, errlen,
-		"%s: unrecognised kernel format (no multiboot header in the first 8 KiB; "
-		"use --kernel-format flat for a flat binary)", in->kernel.path);
+		"%s: unrecognised kernel format (not a bzImage, no multiboot header in the first "
+		"8 KiB, no PVH note; use --kernel-format flat for a flat binary)", k->path);
 	return -1;
 }
 
@@ -154,5 +187,6 @@ void boot_plan_free(struct boot_plan *plan)
 {
 	for (unsigned i = 0; i < plan->nowned; i++)
 		free(plan->owned[i]);
+	blob_free(&plan->vmlinux);
 	memset(plan, 0, sizeof(*plan));
 }

@@ -27,6 +27,7 @@ struct load_segment {
 enum entry_mode {
 	ENTRY_REAL16,              /* real mode, CS:IP = seg:ip */
 	ENTRY_PROTECTED32,         /* flat 32-bit protected mode, paging off */
+	ENTRY_LONG64,              /* 64-bit mode, paging on (cr3), CS 0x10, DS 0x18 */
 };
 
 struct entry_state {
@@ -35,7 +36,11 @@ struct entry_state {
 	uint64_t rsp;
 	uint64_t rax, rbx, rsi;
 	uint16_t real_segment;     /* ENTRY_REAL16: CS = DS = ES = SS */
-	uint64_t gdt_base;         /* ENTRY_PROTECTED32: GDT placed by the loader */
+	uint64_t gdt_base;         /* GDT placed by the loader */
+	uint16_t gdt_limit;        /* 0: three entries */
+	uint16_t code_selector;    /* ENTRY_PROTECTED32; 0: 0x08 */
+	uint16_t data_selector;    /* ENTRY_PROTECTED32; 0: 0x10 */
+	uint64_t cr3;              /* ENTRY_LONG64: identity-mapping page tables */
 };
 
 /* A file the user named, read into memory. */
@@ -51,13 +56,20 @@ struct boot_plan {
 	uint8_t *owned[8];         /* buffers the plan allocated (boot info, GDT) */
 	unsigned nowned;
 	struct entry_state entry;
-	const char *format;        /* "multiboot-elf", "multiboot-aout", "flat" */
+	const char *format;        /* "multiboot-elf", "bzImage (boot protocol)", ... */
+	uint64_t rsdp;             /* ACPI RSDP address, 0 if none */
+	struct blob vmlinux;       /* a bzImage's payload decompressed on the host */
+	char note[256];            /* how the image was prepared (--stats) */
 };
+
+enum kernel_boot { KERNEL_BOOT_AUTO, KERNEL_BOOT_PROTOCOL, KERNEL_BOOT_PVH };
 
 struct loader_input {
 	struct blob kernel;
 	bool force_flat;
 	const char *cmdline;       /* may be NULL */
+	enum kernel_boot linux_boot;
+	const char *cache_dir;     /* decompressed kernels; NULL: no cache */
 	struct blob modules[17];
 	const char *module_args[17];
 	unsigned nmodules;
@@ -76,6 +88,18 @@ int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err
 int multiboot_plan(const struct loader_input *in, struct boot_plan *plan, char *err,
 		   size_t errlen);
 int flat_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen);
+bool bzimage_detect(const uint8_t *data, size_t size);
+bool pvh_detect(const uint8_t *data, size_t size);
+int bzimage_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen);
+/* Boots `vmlinux` (the kernel file, or a decompressed payload) via PVH. */
+int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct boot_plan *plan,
+	     char *err, size_t errlen);
+
+/* A bzImage's compressed payload, decompressed on the host (lz4, gzip, xz,
+ * zstd, bzip2, lzma) into out (malloc'd), or read from / written to the
+ * cache.  Returns 0, or -1 with a message. */
+int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob *out, char *note,
+		       size_t notelen, char *err, size_t errlen);
 /* True if the image carries a valid multiboot v1 header in its first 8 KiB. */
 bool multiboot_detect(const uint8_t *data, size_t size);
 

@@ -85,4 +85,6 @@ void stats_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->mmio.count.unassigned_writes);
 	vapic_print_stats(vm, f);
 	print_resets(vm, f);
+	fprintf(f, "shrike: stats: boot: %s%s%s\n", vm->boot.format ? vm->boot.format : "?",
+		vm->boot.note[0] ? "; " : "", vm->boot.note);
 }

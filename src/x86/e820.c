@@ -12,14 +12,13 @@ unsigned e820_build(const struct guest_mem *mem, struct e820_entry *out)
 	uint64_t low = guest_mem_low_end(mem);
 	unsigned n = 0;
 
-	/* Conventional memory up to the EBDA, the EBDA and BIOS area reserved
-	 * as on a PC (guests expect the hole even without firmware), then
-	 * extended memory and the RAM above 4 GiB. */
+	/* Conventional memory up to the EBDA; the EBDA, the VGA hole, the ACPI
+	 * tables and the BIOS area as one reserved range (Linux's PVH entry
+	 * reserves 640K-1M itself, so any finer split would not survive);
+	 * then extended memory and the RAM above 4 GiB. */
 	n = add(out, n, 0, low < E820_EBDA_START ? low : E820_EBDA_START, E820_RAM);
 	if (low > E820_EBDA_START)
-		n = add(out, n, E820_EBDA_START, 0xa0000, E820_RESERVED);
-	if (low > E820_BIOS_START)
-		n = add(out, n, E820_BIOS_START, E820_HIGH_START, E820_RESERVED);
+		n = add(out, n, E820_EBDA_START, E820_HIGH_START, E820_RESERVED);
 	n = add(out, n, E820_HIGH_START, low, E820_RAM);
 	for (unsigned i = 1; i < mem->nbanks; i++)
 		n = add(out, n, mem->bank[i].gpa, mem->bank[i].gpa + mem->bank[i].size, E820_RAM);

@@ -16,7 +16,6 @@ struct e820_entry {
 
 #define E820_MAX 8
 #define E820_EBDA_START 0x9fc00ull
-#define E820_BIOS_START 0xf0000ull
 #define E820_HIGH_START 0x100000ull
 
 /* Fills `out` (E820_MAX entries) and returns the count. */

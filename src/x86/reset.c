@@ -165,19 +165,31 @@ void cpu_boot_entry(struct vcpu *v, const struct entry_state *e)
 		s->cs = rs;
 		s->cs.type = SEG_CODE_RX_ACCESSED;
 	} else {
-		struct kvm_segment code = seg(0x08, 0, 0xffffffff, SEG_CODE_RX_ACCESSED, true);
-		struct kvm_segment data = seg(0x10, 0, 0xffffffff, SEG_DATA_RW_ACCESSED, true);
+		bool lm = e->mode == ENTRY_LONG64;
+		struct kvm_segment code = seg(lm ? 0x10 : (e->code_selector ? e->code_selector : 0x08),
+					      0, 0xffffffff, SEG_CODE_RX_ACCESSED, true);
+		struct kvm_segment data = seg(lm ? 0x18 : (e->data_selector ? e->data_selector : 0x10),
+					      0, 0xffffffff, SEG_DATA_RW_ACCESSED, true);
 
-		code.db = data.db = 1;
+		code.db = !lm;
+		code.l = lm;
+		data.db = 1;
 		code.g = data.g = 1;
 		s->cs = code;
 		s->ds = s->es = s->fs = s->gs = s->ss = data;
 		s->gdt.base = e->gdt_base;
-		s->gdt.limit = 3 * 8 - 1;
+		s->gdt.limit = e->gdt_limit ? e->gdt_limit : 3 * 8 - 1;
 		s->idt.base = 0;
 		s->idt.limit = 0;
-		/* Protection on, paging off; caches on, as firmware leaves them. */
+		/* Protection on; caches on, as firmware leaves them. */
 		s->cr0 = 0x11;
+		if (lm) {
+			/* Long mode as the 64-bit boot protocol wants it. */
+			s->cr0 |= 0x80000000u;         /* PG */
+			s->cr3 = e->cr3;
+			s->cr4 = 0x20;                 /* PAE */
+			s->efer = 0x500;               /* LME | LMA */
+		}
 	}
 	/* No firmware programs the MTRRs for a directly booted kernel: enable
 	 * them with write-back as the default type, as firmware would. */

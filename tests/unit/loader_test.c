@@ -153,7 +153,7 @@ static void malformed_refused(void)
 	if (!refused(IMG, "unrecognised kernel format")) return;
 	make_elf(0x100000, 0x1000);
 	put32(img + 0x68, 0);               /* bad checksum: no header */
-	if (!refused(IMG, "ELF image without a multiboot header")) return;
+	if (!refused(IMG, "ELF image with neither a multiboot header nor a PVH entry note")) return;
 	make_elf(0x100000, 0x1000);
 	mb_header(0x60, 3 | (1u << 5));
 	if (!refused(IMG, "unsupported features")) return;
@@ -215,17 +215,20 @@ static void e820_layout(void)
 	struct e820_entry e[E820_MAX];
 	unsigned n = e820_build(&mem, e);
 
-	CHECK_EQ(n, 4);
+	CHECK_EQ(n, 3);
 	CHECK_EQ(e[0].addr, 0);
 	CHECK_EQ(e[0].size, 0x9fc00);
-	CHECK_EQ(e[3].addr, 0x100000);
-	CHECK_EQ(e[3].addr + e[3].size, 64u << 20);
+	CHECK_EQ(e[1].addr, 0x9fc00);
+	CHECK_EQ(e[1].addr + e[1].size, 0x100000);
+	CHECK_EQ(e[1].type, E820_RESERVED);
+	CHECK_EQ(e[2].addr, 0x100000);
+	CHECK_EQ(e[2].addr + e[2].size, 64u << 20);
 	CHECK_EQ(guest_mem_init(&big, 5ull << 30), 0);
 	n = e820_build(&big, e);
-	CHECK_EQ(n, 5);
-	CHECK_EQ(e[3].addr + e[3].size, 0xc0000000);
-	CHECK_EQ(e[4].addr, 0x100000000ull);
-	CHECK_EQ(e[4].size, 2ull << 30);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(e[2].addr + e[2].size, 0xc0000000);
+	CHECK_EQ(e[3].addr, 0x100000000ull);
+	CHECK_EQ(e[3].size, 2ull << 30);
 	CHECK(gpa_to_hva(&big, 0x100000000ull, 4096));
 	CHECK(!gpa_to_hva(&big, 0xc0000000ull, 1));
 	CHECK(!gpa_to_hva(&big, 0xbffff000ull, 0x2000));

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the Linux guest image from Debian's packages, into guest-images/
+# (ignored by git; kept between runs):
+#   bzImage            the cloud kernel (linux-image-*-cloud-amd64)
+#   vmlinux            its payload, decompressed with the lz4 command-line tool
+#   initramfs.cpio.gz  busybox-static and an /init that reports the CPU count
+#                      and memory, then powers off
+# Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-guest-images/linux}
+mkdir -p "$OUT"
+cd "$OUT"
+if [ -s bzImage ] && [ -s vmlinux ] && [ -s initramfs.cpio.gz ]; then
+	exit 0
+fi
+for tool in cpio lz4 gzip; do
+	command -v $tool >/dev/null || { echo "make-linux-image: $tool is missing" >&2; exit 1; }
+done
+pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$pkg" ] || { echo "make-linux-image: no linux-image-cloud-amd64 in the package lists (apt-get update?)" >&2; exit 1; }
+rm -rf work && mkdir work && cd work
+apt-get download "$pkg" busybox-static >/dev/null
+dpkg -x "$pkg"_*.deb kernel
+dpkg -x busybox-static_*.deb busybox
+cp kernel/boot/vmlinuz-* ../bzImage.tmp
+
+# The payload as the kernel's own decompressor sees it (setup header
+# 0x1f1, 0x248, 0x24c), decompressed by the independent lz4 tool.
+setup_sects=$(od -An -tu1 -j $((0x1f1)) -N1 ../bzImage.tmp | tr -d ' ')
+[ "$setup_sects" -eq 0 ] && setup_sects=4
+offset=$(od -An -tu4 -j $((0x248)) -N4 ../bzImage.tmp | tr -d ' ')
+length=$(od -An -tu4 -j $((0x24c)) -N4 ../bzImage.tmp | tr -d ' ')
+dd if=../bzImage.tmp of=payload bs=1M iflag=skip_bytes,count_bytes skip=$(((setup_sects + 1) * 512 + offset)) count="$length" status=none
+lz4 -dc payload >../vmlinux.tmp 2>/dev/null || true   # the trailing size word upsets lz4 -d
+[ -s ../vmlinux.tmp ] || { echo "make-linux-image: lz4 -dc of the payload failed" >&2; exit 1; }
+
+mkdir -p root/bin root/proc root/sys root/dev
+cp busybox/bin/busybox root/bin/
+for l in sh mount cat grep poweroff reboot sleep; do ln -sf busybox root/bin/$l; done
+mknod -m 600 root/dev/console c 5 1
+cat >root/init <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+echo "SHRIKE-INIT cpus=$(grep -c ^processor /proc/cpuinfo) $(grep MemTotal /proc/meminfo)"
+poweroff -f
+INIT
+chmod 755 root/init
+(cd root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >../initramfs.cpio.gz.tmp
+cd ..
+mv bzImage.tmp bzImage
+mv vmlinux.tmp vmlinux
+mv initramfs.cpio.gz.tmp initramfs.cpio.gz
+echo "$pkg" >kernel-package
+rm -rf work

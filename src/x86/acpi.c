@@ -1,0 +1,260 @@
+/*
+ * ACPI tables for Linux guests: RSDP, XSDT, FADT (+ FACS), MADT and a DSDT
+ * with the S5 sleep state, built into one buffer that the loader places in
+ * the reserved area below 1 MiB (ACPI_TABLES_ADDR).
+ *
+ * FADT: PM1a event block at 0x600, PM1a control at 0x604 and the PM timer
+ * at 0x608 (hw/acpi_pm.c), SCI on IRQ 9, no SMI command port (ACPI is
+ * always enabled), no CMOS century index games, "no VGA".  The DSDT holds
+ * only \_S5 = {0, 0}, matching what hw/acpi_pm.c treats as power-off.
+ * MADT: one local APIC per vCPU (ID = index), the IOAPIC (ID = ncpus,
+ * 0xFEC00000, GSI base 0), IRQ 0 -> GSI 2 and IRQ 9 level/active-high.
+ */
+#include "x86/acpi.h"
+
+#include <string.h>
+
+#include "hw/devices.h"
+
+#define OEM_ID       "SHRIKE"
+#define OEM_TABLE_ID "SHRIKEVM"
+
+struct acpi_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	char creator_id[4];
+	uint32_t creator_revision;
+} __attribute__((packed));
+
+struct acpi_rsdp {
+	char signature[8];
+	uint8_t checksum;
+	char oem_id[6];
+	uint8_t revision;
+	uint32_t rsdt_address;
+	uint32_t length;
+	uint64_t xsdt_address;
+	uint8_t extended_checksum;
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+struct acpi_gas {
+	uint8_t space_id, bit_width, bit_offset, access_size;
+	uint64_t address;
+} __attribute__((packed));
+
+struct acpi_fadt {
+	struct acpi_header h;
+	uint32_t firmware_ctrl, dsdt;
+	uint8_t reserved0, preferred_pm_profile;
+	uint16_t sci_int;
+	uint32_t smi_cmd;
+	uint8_t acpi_enable, acpi_disable, s4bios_req, pstate_cnt;
+	uint32_t pm1a_evt_blk, pm1b_evt_blk, pm1a_cnt_blk, pm1b_cnt_blk, pm2_cnt_blk, pm_tmr_blk;
+	uint32_t gpe0_blk, gpe1_blk;
+	uint8_t pm1_evt_len, pm1_cnt_len, pm2_cnt_len, pm_tmr_len, gpe0_blk_len, gpe1_blk_len;
+	uint8_t gpe1_base, cst_cnt;
+	uint16_t p_lvl2_lat, p_lvl3_lat, flush_size, flush_stride;
+	uint8_t duty_offset, duty_width, day_alrm, mon_alrm, century;
+	uint16_t iapc_boot_arch;
+	uint8_t reserved1;
+	uint32_t flags;
+	struct acpi_gas reset_reg;
+	uint8_t reset_value;
+	uint16_t arm_boot_arch;
+	uint8_t minor_version;
+	uint64_t x_firmware_ctrl, x_dsdt;
+	struct acpi_gas x_pm1a_evt_blk, x_pm1b_evt_blk, x_pm1a_cnt_blk, x_pm1b_cnt_blk;
+	struct acpi_gas x_pm2_cnt_blk, x_pm_tmr_blk, x_gpe0_blk, x_gpe1_blk;
+} __attribute__((packed));
+
+struct acpi_facs {
+	char signature[4];
+	uint32_t length, hardware_signature, firmware_waking_vector, global_lock, flags;
+	uint64_t x_firmware_waking_vector;
+	uint8_t version, reserved[31];
+} __attribute__((packed));
+
+struct madt_lapic {
+	uint8_t type, length, processor_id, apic_id;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct madt_ioapic {
+	uint8_t type, length, id, reserved;
+	uint32_t address, gsi_base;
+} __attribute__((packed));
+
+struct madt_override {
+	uint8_t type, length, bus, source;
+	uint32_t gsi;
+	uint16_t flags;
+} __attribute__((packed));
+
+#define FADT_WBINVD        (1u << 0)
+#define FADT_PROC_C1       (1u << 2)
+#define FADT_SLP_BUTTON    (1u << 5)
+#define FADT_RESET_REG_SUP (1u << 10)
+#define FADT_TMR_VAL_EXT   (1u << 8)
+#define BOOT_ARCH_8042     (1u << 1)
+#define BOOT_ARCH_NO_VGA   (1u << 2)
+
+uint8_t acpi_checksum(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+
+	for (size_t i = 0; i < len; i++)
+		sum = (uint8_t)(sum + b[i]);
+	return (uint8_t)-sum;
+}
+
+static void header(struct acpi_header *h, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(h->signature, sig, 4);
+	h->length = len;
+	h->revision = rev;
+	memcpy(h->oem_id, OEM_ID, 6);
+	memcpy(h->oem_table_id, OEM_TABLE_ID, 8);
+	h->oem_revision = 1;
+	memcpy(h->creator_id, "SHRK", 4);
+	h->creator_revision = 1;
+}
+
+static void finish_table(struct acpi_header *h)
+{
+	h->checksum = 0;
+	h->checksum = acpi_checksum(h, h->length);
+}
+
+static struct acpi_gas io_gas(uint16_t port, uint8_t bits)
+{
+	return (struct acpi_gas){ .space_id = 1, .bit_width = bits, .access_size = bits / 8 > 2 ? 3 : bits / 8,
+				  .address = port };
+}
+
+/* DSDT: Name (_S5, Package () { 0, 0 }) in AML. */
+static size_t build_dsdt(uint8_t *p)
+{
+	static const uint8_t aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
+	struct acpi_header *h = (struct acpi_header *)p;
+
+	header(h, "DSDT", (uint32_t)(sizeof(*h) + sizeof(aml)), 2);
+	memcpy(p + sizeof(*h), aml, sizeof(aml));
+	finish_table(h);
+	return h->length;
+}
+
+static size_t build_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt)
+{
+	struct acpi_fadt *f = (struct acpi_fadt *)p;
+
+	memset(f, 0, sizeof(*f));
+	header(&f->h, "FACP", sizeof(*f), 3);     /* the ACPI 2.0 layout, 244 bytes */
+	f->firmware_ctrl = (uint32_t)facs;
+	f->dsdt = (uint32_t)dsdt;
+	f->x_firmware_ctrl = facs;
+	f->x_dsdt = dsdt;
+	f->sci_int = 9;
+	f->pm1a_evt_blk = ACPI_PM_BASE;
+	f->pm1a_cnt_blk = ACPI_PM_BASE + 4;
+	f->pm_tmr_blk = ACPI_PM_BASE + 8;
+	f->pm1_evt_len = 4;
+	f->pm1_cnt_len = 2;
+	f->pm_tmr_len = 4;
+	f->p_lvl2_lat = 101;                  /* > 100: no C2 */
+	f->p_lvl3_lat = 1001;                 /* > 1000: no C3 */
+	f->century = 0x32;
+	f->iapc_boot_arch = BOOT_ARCH_8042 | BOOT_ARCH_NO_VGA;
+	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_TMR_VAL_EXT |
+		   FADT_RESET_REG_SUP;
+	f->reset_reg = io_gas(0xcf9, 8);
+	f->reset_value = 0x06;
+	f->minor_version = 0;
+	f->x_pm1a_evt_blk = io_gas(ACPI_PM_BASE, 32);
+	f->x_pm1a_cnt_blk = io_gas(ACPI_PM_BASE + 4, 16);
+	f->x_pm_tmr_blk = io_gas(ACPI_PM_BASE + 8, 32);
+	finish_table(&f->h);
+	return sizeof(*f);
+}
+
+static size_t build_madt(uint8_t *p, unsigned ncpus)
+{
+	struct acpi_header *h = (struct acpi_header *)p;
+	uint8_t *q = p + sizeof(*h);
+	uint32_t lapic_addr = 0xfee00000, flags = 1;   /* PCAT_COMPAT: 8259s present */
+	struct madt_ioapic io = { 1, sizeof(io), (uint8_t)ncpus, 0, 0xfec00000, 0 };
+	struct madt_override irq0 = { 2, sizeof(irq0), 0, 0, 2, 0 };
+	struct madt_override sci = { 2, sizeof(sci), 0, 9, 9, 0x000d };  /* level, active high */
+
+	memcpy(q, &lapic_addr, 4);
+	memcpy(q + 4, &flags, 4);
+	q += 8;
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct madt_lapic l = { 0, sizeof(l), (uint8_t)i, (uint8_t)i, 1 };
+
+		memcpy(q, &l, sizeof(l));
+		q += sizeof(l);
+	}
+	memcpy(q, &io, sizeof(io));
+	q += sizeof(io);
+	memcpy(q, &irq0, sizeof(irq0));
+	q += sizeof(irq0);
+	memcpy(q, &sci, sizeof(sci));
+	q += sizeof(sci);
+	header(h, "APIC", (uint32_t)(q - p), 4);
+	finish_table(h);
+	return h->length;
+}
+
+static size_t align16(size_t v)
+{
+	return (v + 15) & ~(size_t)15;
+}
+
+size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus)
+{
+	size_t off_rsdp = 0, off_xsdt, off_fadt, off_facs, off_dsdt, off_madt, end;
+	struct acpi_rsdp *rsdp = (struct acpi_rsdp *)buf;
+	struct acpi_header *xsdt;
+	uint64_t entries[2];
+
+	if (ncpus > ACPI_MAX_CPUS || cap < ACPI_TABLES_SIZE)
+		return 0;
+	memset(buf, 0, cap);
+	off_xsdt = align16(off_rsdp + sizeof(*rsdp));
+	off_fadt = align16(off_xsdt + sizeof(struct acpi_header) + sizeof(entries));
+	off_facs = (off_fadt + sizeof(struct acpi_fadt) + 63) & ~(size_t)63;   /* 64-byte aligned */
+	off_dsdt = align16(off_facs + sizeof(struct acpi_facs));
+	off_madt = align16(off_dsdt + build_dsdt(buf + off_dsdt));
+	end = off_madt + build_madt(buf + off_madt, ncpus);
+	if (end > cap)
+		return 0;
+	{
+		struct acpi_facs *facs = (struct acpi_facs *)(buf + off_facs);
+
+		memcpy(facs->signature, "FACS", 4);
+		facs->length = sizeof(*facs);
+		facs->version = 2;
+	}
+	build_fadt(buf + off_fadt, base + off_facs, base + off_dsdt);
+	xsdt = (struct acpi_header *)(buf + off_xsdt);
+	entries[0] = base + off_fadt;
+	entries[1] = base + off_madt;
+	header(xsdt, "XSDT", (uint32_t)(sizeof(*xsdt) + sizeof(entries)), 1);
+	memcpy(buf + off_xsdt + sizeof(*xsdt), entries, sizeof(entries));
+	finish_table(xsdt);
+	memcpy(rsdp->signature, "RSD PTR ", 8);
+	memcpy(rsdp->oem_id, OEM_ID, 6);
+	rsdp->revision = 2;
+	rsdp->length = sizeof(*rsdp);
+	rsdp->xsdt_address = base + off_xsdt;
+	rsdp->checksum = acpi_checksum(rsdp, 20);
+	rsdp->extended_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
+	return end;
+}
