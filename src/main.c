@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
 
 #include "core/config.h"
@@ -66,17 +65,13 @@ static const char *kernel_cache_dir(void)
 {
 	static char dir[4096];
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char parent[4096];
 
-	if (xdg && *xdg) {
+	if (xdg && *xdg)
 		snprintf(dir, sizeof(dir), "%s/shrike", xdg);
-		return dir;
-	}
-	if (!home || !*home)
+	else if (home && *home)
+		snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
+	else
 		return NULL;
-	snprintf(parent, sizeof(parent), "%s/.cache", home);
-	mkdir(parent, 0755);
-	snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
 	return dir;
 }
 

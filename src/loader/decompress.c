@@ -167,6 +167,22 @@ static bool cache_read(const char *path, struct blob *out)
 	return blob_read(out, path, err, sizeof(err)) == 0;
 }
 
+/* mkdir -p */
+static void make_dirs(const char *dir)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	mkdir(p, 0755);
+}
+
 /* Best effort: a cache that cannot be written costs the next start time,
  * nothing else. */
 static bool cache_write(const char *dir, const char *path, const struct blob *b)
@@ -175,7 +191,7 @@ static bool cache_write(const char *dir, const char *path, const struct blob *b)
 	FILE *f;
 	bool ok;
 
-	mkdir(dir, 0755);
+	make_dirs(dir);
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, getpid());
 	f = fopen(tmp, "we");
 	if (!f)
@@ -201,6 +217,7 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob
 	size_t done = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->fd = -1;
 	if ((d[0x206] | d[0x207] << 8) < 0x0208 || plen < 8 || start > bz->size ||
 	    plen > bz->size - start) {
 		err_set(err, errlen, "%s: bzImage payload missing or truncated (offset %llu, %u bytes)",
@@ -215,6 +232,7 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob
 	if (cache_dir) {
 		snprintf(path, sizeof(path), "%s/vmlinux-%016llx-%zu", cache_dir,
 			 (unsigned long long)fnv1a64(d, bz->size), bz->size);
+		blob_drop_pages(bz);   /* hashing touched all of it */
 		if (cache_read(path, out)) {
 			out->path = bz->path;
 			snprintf(note, notelen, "bzImage payload (%s) taken from the cache %s", fmt, path);
@@ -234,9 +252,19 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob
 	}
 	out->size = out_len;
 	out->path = bz->path;
+	blob_drop_pages(bz);
 	{
 		unsigned long long ms = (now_ns() - t0) / 1000000;
 		bool cached = cache_dir && cache_write(cache_dir, path, out);
+		struct blob mapped;
+
+		/* Swap the heap copy for a mapping of the cache file: its pages
+		 * can then leave shrike's memory once the guest has its copy. */
+		if (cached && cache_read(path, &mapped)) {
+			blob_free(out);
+			*out = mapped;
+			out->path = bz->path;
+		}
 
 		snprintf(note, notelen, "bzImage payload (%s) decompressed on the host in %llu ms, %s%s",
 			 fmt, ms, cached ? "cached at " : "not cached", cached ? path : "");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,11 +17,11 @@
 int blob_read(struct blob *b, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	size_t done = 0;
 	int fd;
 
 	memset(b, 0, sizeof(*b));
 	b->path = path;
+	b->fd = -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -37,33 +38,43 @@ int blob_read(struct blob *b, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	b->size = (size_t)st.st_size;
-	b->data = malloc(b->size ? b->size : 1);
-	if (!b->data) {
-		err_set(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (done < b->size) {
-		ssize_t n = read(fd, b->data + done, b->size - done);
+	if (b->size) {
+		/* Mapped, not read: the guest's copy is what counts, and a reset
+		 * reloads from the page cache. */
+		void *p = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, fd, 0);
 
-		if (n <= 0) {
-			err_set(err, errlen, "cannot read %s: %s", path,
-				n < 0 ? strerror(errno) : "unexpected end of file");
+		if (p == MAP_FAILED) {
+			err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
 			close(fd);
-			blob_free(b);
 			return -1;
 		}
-		done += (size_t)n;
+		b->data = p;
+		b->mapped = true;
+		b->fd = fd;
+		return 0;
 	}
 	close(fd);
 	return 0;
 }
 
+void blob_drop_pages(const struct blob *b)
+{
+	if (b->mapped && b->size)
+		madvise(b->data, b->size, MADV_DONTNEED);
+}
+
 void blob_free(struct blob *b)
 {
-	free(b->data);
+	if (b->mapped) {
+		munmap(b->data, b->size);
+		close(b->fd);
+	} else {
+		free(b->data);
+	}
 	b->data = NULL;
 	b->size = 0;
+	b->mapped = false;
+	b->fd = -1;
 }
 
 uint8_t *plan_alloc(struct boot_plan *plan, size_t size)
@@ -139,11 +150,19 @@ static int plan_bzimage(const struct loader_input *in, struct boot_plan *plan, c
 	return pvh_plan(in, &plan->vmlinux, plan, err, errlen);
 }
 
+static void note_sources(const struct loader_input *in, struct boot_plan *plan)
+{
+	plan->sources[plan->nsources++] = &in->kernel;
+	for (unsigned i = 0; i < in->nmodules && plan->nsources < 19; i++)
+		plan->sources[plan->nsources++] = &in->modules[i];
+}
+
 int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen)
 {
 	const struct blob *k = &in->kernel;
 
 	memset(plan, 0, sizeof(*plan));
+	note_sources(in, plan);
 	if (in->force_flat)
 		return flat_plan(in, plan, err, errlen);
 	if (bzimage_detect(k->data, k->size))
@@ -169,18 +188,54 @@ int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err
 	return -1;
 }
 
+/* The mapped file a segment's bytes come from, or NULL. */
+static const struct blob *source_of(const struct boot_plan *plan, const uint8_t *p)
+{
+	for (unsigned i = 0; i <= plan->nsources; i++) {
+		const struct blob *b = i < plan->nsources ? plan->sources[i] : &plan->vmlinux;
+
+		if (b->mapped && b->fd >= 0 && p >= b->data && p < b->data + b->size)
+			return b;
+	}
+	return NULL;
+}
+
+/* Straight from the file into guest RAM: the bytes never become shrike's
+ * own resident memory (a mapped copy would, until dropped). */
+static bool copy_from_file(const struct blob *b, const uint8_t *src, uint8_t *dst, uint64_t len)
+{
+	uint64_t off = (uint64_t)(src - b->data), done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(b->fd, dst + done, len - done, (off_t)(off + done));
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return false;
+		}
+		done += (uint64_t)n;
+	}
+	return true;
+}
+
 void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem)
 {
 	for (unsigned i = 0; i < plan->nseg; i++) {
 		const struct load_segment *s = &plan->seg[i];
 		uint8_t *dst = gpa_to_hva(mem, s->gpa, s->memsz);
+		const struct blob *b = source_of(plan, s->data);
 
 		/* plan_add() checked the range; a NULL here would be a bug. */
 		if (!dst)
 			abort();
-		memcpy(dst, s->data, s->filesz);
+		if (!b || !copy_from_file(b, s->data, dst, s->filesz))
+			memcpy(dst, s->data, s->filesz);
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
+	for (unsigned i = 0; i < plan->nsources; i++)
+		blob_drop_pages(plan->sources[i]);
+	blob_drop_pages(&plan->vmlinux);
 }
 
 void boot_plan_free(struct boot_plan *plan)

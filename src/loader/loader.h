@@ -43,11 +43,14 @@ struct entry_state {
 	uint64_t cr3;              /* ENTRY_LONG64: identity-mapping page tables */
 };
 
-/* A file the user named, read into memory. */
+/* A file the user named, mapped read-only (mapped = true), or a buffer
+ * (a decompressed kernel without a cache, the tests' images). */
 struct blob {
 	const char *path;
 	uint8_t *data;
 	size_t size;
+	bool mapped;
+	int fd;                    /* mapped blobs: the open file, for pread */
 };
 
 struct boot_plan {
@@ -59,6 +62,9 @@ struct boot_plan {
 	const char *format;        /* "multiboot-elf", "bzImage (boot protocol)", ... */
 	uint64_t rsdp;             /* ACPI RSDP address, 0 if none */
 	struct blob vmlinux;       /* a bzImage's payload decompressed on the host */
+	const struct blob *sources[20];  /* the input files the segments come from
+					  * (the caller keeps them alive) */
+	unsigned nsources;
 	char note[256];            /* how the image was prepared (--stats) */
 };
 
@@ -77,9 +83,12 @@ struct loader_input {
 	unsigned ncpus;
 };
 
-/* Reads a whole file.  Returns 0 or -1 with a message. */
+/* Maps a whole file.  Returns 0 or -1 with a message. */
 int blob_read(struct blob *b, const char *path, char *err, size_t errlen);
 void blob_free(struct blob *b);
+/* Lets the kernel drop a mapped blob's pages from shrike's memory: they
+ * come back from the page cache when a reset reloads the images. */
+void blob_drop_pages(const struct blob *b);
 
 /* Detects the format and plans the boot.  Returns 0, or -1 with a one-line
  * message naming the problem. */
@@ -109,7 +118,8 @@ int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, con
 /* A zeroed buffer owned by the plan. */
 uint8_t *plan_alloc(struct boot_plan *plan, size_t size);
 
-/* Copies every segment into guest RAM (already validated). */
+/* Copies every segment into guest RAM (already validated), then drops the
+ * source files' pages from shrike's resident memory. */
 void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem);
 void boot_plan_free(struct boot_plan *plan);
 

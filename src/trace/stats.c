@@ -1,5 +1,7 @@
 #include "trace/stats.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +74,54 @@ static void print_resets(const struct vm *vm, FILE *f)
 		(unsigned long long)sorted[0] / 1000, (unsigned long long)sorted[n - 1] / 1000);
 }
 
+/* A "Key:  N kB" line of /proc/self/status, in KiB (0 if absent). */
+static unsigned long status_kib(const char *key)
+{
+	char line[256];
+	unsigned long v = 0;
+	size_t klen = strlen(key);
+	FILE *s = fopen("/proc/self/status", "re");
+
+	if (!s)
+		return 0;
+	while (fgets(line, sizeof(line), s))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			v = strtoul(line + klen + 1, NULL, 10);
+	fclose(s);
+	return v;
+}
+
+/* Resident KiB of the guest RAM mapping (from /proc/self/smaps). */
+static unsigned long guest_rss_kib(const struct vm *vm)
+{
+	char line[256];
+	unsigned long start, end, rss = 0;
+	bool in_guest = false;
+	uintptr_t g = (uintptr_t)vm->mem.host;
+	FILE *s = fopen("/proc/self/smaps", "re");
+
+	if (!s)
+		return 0;
+	while (fgets(line, sizeof(line), s)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in_guest = start >= g && end <= g + vm->mem.total;
+		else if (in_guest && !strncmp(line, "Rss:", 4))
+			rss += strtoul(line + 4, NULL, 10);
+	}
+	fclose(s);
+	return rss;
+}
+
+/* shrike's own memory: the peak RSS less the guest pages it holds. */
+static void print_memory(const struct vm *vm, FILE *f)
+{
+	unsigned long hwm = status_kib("VmHWM"), rss = status_kib("VmRSS"), guest = guest_rss_kib(vm);
+
+	fprintf(f, "shrike: stats: memory: peak RSS %lu KiB, RSS %lu KiB, guest RAM resident %lu KiB; "
+		"shrike's own (RSS less guest pages) %lu KiB, peak RSS less guest pages %lu KiB\n", hwm, rss, guest,
+		rss > guest ? rss - guest : 0, hwm > guest ? hwm - guest : 0);
+}
+
 void stats_print(const struct vm *vm, FILE *f)
 {
 	for (unsigned i = 0; i < vm->ncpus; i++)
@@ -87,4 +137,5 @@ void stats_print(const struct vm *vm, FILE *f)
 	print_resets(vm, f);
 	fprintf(f, "shrike: stats: boot: %s%s%s\n", vm->boot.format ? vm->boot.format : "?",
 		vm->boot.note[0] ? "; " : "", vm->boot.note);
+	print_memory(vm, f);
 }

@@ -61,7 +61,7 @@ static void make_aout(uint32_t load_end, uint32_t bss_end, uint32_t entry)
 
 static int plan(size_t size, const char *cmdline, struct boot_plan *p)
 {
-	struct loader_input in = { .kernel = { "kernel.img", img, size }, .mem = &mem,
+	struct loader_input in = { .kernel = { "kernel.img", img, size, false, -1 }, .mem = &mem,
 				   .cmdline = cmdline, .ncpus = 1 };
 
 	err[0] = 0;
@@ -126,13 +126,13 @@ static void aout_accepted(void)
 static void modules_placed(void)
 {
 	static uint8_t m0[100], m1[5000];
-	struct loader_input in = { .kernel = { "k", img, IMG }, .mem = &mem, .ncpus = 1 };
+	struct loader_input in = { .kernel = { "k", img, IMG, false, -1 }, .mem = &mem, .ncpus = 1 };
 	struct boot_plan p;
 	const uint32_t *mbi, *mods;
 
 	make_elf(0x100000, 0x1800);
-	in.modules[0] = (struct blob){ "initrd", m0, sizeof(m0) };
-	in.modules[1] = (struct blob){ "mod1", m1, sizeof(m1) };
+	in.modules[0] = (struct blob){ "initrd", m0, sizeof(m0), false, -1 };
+	in.modules[1] = (struct blob){ "mod1", m1, sizeof(m1), false, -1 };
 	in.module_args[1] = "a=b";
 	in.nmodules = 2;
 	CHECK_EQ(loader_plan(&in, &p, err, sizeof(err)), 0);
@@ -190,18 +190,18 @@ static void malformed_refused(void)
 
 static void flat_rules(void)
 {
-	struct loader_input in = { .kernel = { "flat", img, 0 }, .mem = &mem, .force_flat = true };
+	struct loader_input in = { .kernel = { "flat", img, 0, false, -1 }, .mem = &mem, .force_flat = true };
 	struct boot_plan p;
 	static uint8_t big[0x90001];
 
 	CHECK(loader_plan(&in, &p, err, sizeof(err)) != 0);
 	CHECK_CONTAINS(err, "empty");
 	boot_plan_free(&p);
-	in.kernel = (struct blob){ "flat", big, sizeof(big) };
+	in.kernel = (struct blob){ "flat", big, sizeof(big), false, -1 };
 	CHECK(loader_plan(&in, &p, err, sizeof(err)) != 0);
 	CHECK_CONTAINS(err, "exceeds");
 	boot_plan_free(&p);
-	in.kernel = (struct blob){ "flat", img, 16 };
+	in.kernel = (struct blob){ "flat", img, 16, false, -1 };
 	CHECK_EQ(loader_plan(&in, &p, err, sizeof(err)), 0);
 	CHECK_EQ(p.entry.mode, ENTRY_REAL16);
 	CHECK_EQ(p.entry.real_segment, 0x1000);
