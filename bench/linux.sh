@@ -27,16 +27,17 @@ one() {
 	local name=$1 t0 pid i
 	shift
 	t0=$(date +%s%N)
-	"$@" 2>"$OUT/$name.err" </dev/null | "$OUT/stamp" >"$OUT/$name.log" &
+	"$@" 2>"$OUT/$name.err" </dev/null > >("$OUT/stamp" >"$OUT/$name.log") &
 	pid=$!
 	for i in $(seq 3000); do
 		grep -q "Allowing" "$OUT/$name.log" 2>/dev/null && break
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.1
 	done
-	pkill -TERM -f "$(basename "$1").*$(basename "$2")" 2>/dev/null || true
-	pkill -TERM -P $pid 2>/dev/null || true
+	# QEMU stays alive (paused) after an emulation failure: stop it.
+	kill -TERM $pid 2>/dev/null || true
 	wait $pid 2>/dev/null || true
+	sleep 0.2
 	awk -v t0="$t0" 'NR == 1 && !first {first = ($1 - t0) / 1e9}
 		/Allowing/ && !allow {allow = ($1 - t0) / 1e9}
 		END {printf "%.2f %.2f\n", first, allow}' "$OUT/$name.log" >>"$OUT/$name.times"

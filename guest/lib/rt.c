@@ -355,6 +355,37 @@ const char *mb_cmdline(void)
 	return (const char *)(uint64_t)info[4];
 }
 
+/* Where `key` occurs in the command line, or NULL. */
+static const char *cmdline_find(const char *key)
+{
+	for (const char *s = mb_cmdline(); *s; s++) {
+		const char *a = s, *b = key;
+
+		while (*b && *a == *b) {
+			a++;
+			b++;
+		}
+		if (!*b)
+			return a;
+	}
+	return NULL;
+}
+
+bool cmdline_has(const char *word)
+{
+	return cmdline_find(word) != NULL;
+}
+
+unsigned cmdline_uint(const char *key)
+{
+	const char *p = cmdline_find(key);
+	unsigned v = 0;
+
+	for (; p && *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	return v;
+}
+
 void rt_start(void);
 void rt_start(void)
 {

@@ -115,6 +115,10 @@ unsigned run_in_user_mode(void (*fn)(void), struct frame *f);
 /* ---- boot information ---- */
 extern uint32_t mb_magic, mb_info;
 const char *mb_cmdline(void);
+/* The command line holds `word` (e.g. "case=nmi"). */
+bool cmdline_has(const char *word);
+/* The number after `key` (e.g. "calls=") on the command line, or 0. */
+unsigned cmdline_uint(const char *key);
 
 /* ---- fw_cfg, PM timer ---- */
 bool fw_cfg_present(void);

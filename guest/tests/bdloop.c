@@ -6,15 +6,8 @@
 
 void test_main(void)
 {
-	const char *s = mb_cmdline();
-	unsigned n = 0;
+	unsigned n = cmdline_uint("calls=");
 
-	for (; *s; s++)
-		if (s[0] == 'c' && s[1] == 'a' && s[2] == 'l' && s[3] == 'l' && s[4] == 's' && s[5] == '=') {
-			for (s += 6; *s >= '0' && *s <= '9'; s++)
-				n = n * 10 + (unsigned)(*s - '0');
-			break;
-		}
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t eax = MAGIC, ebx = 0, ecx = 10, edx = 0x5658;
 

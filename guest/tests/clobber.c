@@ -12,41 +12,6 @@
 
 #define MAGIC 0x564d5868u
 
-static bool has(const char *s, const char *w)
-{
-	for (; *s; s++) {
-		const char *a = s, *b = w;
-
-		while (*b && *a == *b) {
-			a++;
-			b++;
-		}
-		if (!*b)
-			return true;
-	}
-	return false;
-}
-
-static unsigned arg(const char *s, const char *key)
-{
-	for (; *s; s++) {
-		const char *a = s, *b = key;
-
-		while (*b && *a == *b) {
-			a++;
-			b++;
-		}
-		if (!*b) {
-			unsigned v = 0;
-
-			for (; *a >= '0' && *a <= '9'; a++)
-				v = v * 10 + (unsigned)(*a - '0');
-			return v;
-		}
-	}
-	return 0;
-}
-
 static void backdoor(void)
 {
 	uint32_t eax = MAGIC, ebx = 0, ecx = 10, edx = 0x5658;
@@ -175,15 +140,13 @@ static void case_deadline(void)
 
 void test_main(void)
 {
-	const char *cmd = mb_cmdline();
-
-	if (has(cmd, "case=tsc"))
-		case_tsc(arg(cmd, "calls="));
-	else if (has(cmd, "case=nmi"))
+	if (cmdline_has("case=tsc"))
+		case_tsc(cmdline_uint("calls="));
+	else if (cmdline_has("case=nmi"))
 		case_nmi();
-	else if (has(cmd, "case=init"))
+	else if (cmdline_has("case=init"))
 		case_init();
-	else if (has(cmd, "case=deadline"))
+	else if (cmdline_has("case=deadline"))
 		case_deadline();
 	else
 		test_fail("no case given");

@@ -2,30 +2,9 @@
  * from the command line: "value=V size=S". */
 #include "rt.h"
 
-static unsigned arg(const char *s, const char *key)
-{
-	unsigned v = 0;
-
-	for (; *s; s++) {
-		const char *k = key, *p = s;
-
-		while (*k && *p == *k) {
-			k++;
-			p++;
-		}
-		if (!*k) {
-			for (; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (unsigned)(*p - '0');
-			return v;
-		}
-	}
-	return 0;
-}
-
 void test_main(void)
 {
-	const char *cmd = mb_cmdline();
-	unsigned value = arg(cmd, "value="), size = arg(cmd, "size=");
+	unsigned value = cmdline_uint("value="), size = cmdline_uint("size=");
 
 	kprintf("exitcode: writing %u with size %u\n", value, size);
 	if (size == 1)

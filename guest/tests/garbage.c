@@ -6,24 +6,10 @@
 
 static uint8_t code[4096] __attribute__((aligned(4096)));
 
-static uint64_t parse_seed(const char *s)
-{
-	uint64_t v = 1;
-
-	for (; *s; s++) {
-		if (s[0] == 's' && s[1] == 'e' && s[2] == 'e' && s[3] == 'd' && s[4] == '=') {
-			v = 0;
-			for (s += 5; *s >= '0' && *s <= '9'; s++)
-				v = v * 10 + (uint64_t)(*s - '0');
-			break;
-		}
-	}
-	return v;
-}
-
 void test_main(void)
 {
-	uint64_t x = parse_seed(mb_cmdline()) * 6364136223846793005ull + 1442695040888963407ull;
+	uint64_t x = (cmdline_has("seed=") ? cmdline_uint("seed=") : 1) * 6364136223846793005ull +
+		     1442695040888963407ull;
 
 	for (unsigned i = 0; i < sizeof(code); i++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;

@@ -23,26 +23,9 @@ static void ap_reset(unsigned cpu)
 		cpu_relax();
 }
 
-static unsigned arg(const char *s, const char *key)
-{
-	for (; *s; s++) {
-		const char *a = s, *b = key;
-
-		while (*b && *a == *b) { a++; b++; }
-		if (!*b) {
-			unsigned v = 0;
-
-			for (; *a >= '0' && *a <= '9'; a++)
-				v = v * 10 + (unsigned)(*a - '0');
-			return v;
-		}
-	}
-	return 0;
-}
-
 void test_main(void)
 {
-	unsigned boots = arg(mb_cmdline(), "boots=");
+	unsigned boots = cmdline_uint("boots=");
 	unsigned n = cmos_read(0x43) | (unsigned)cmos_read(0x44) << 8;
 
 	n++;

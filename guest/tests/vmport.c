@@ -35,22 +35,9 @@ static struct regs call_out(unsigned size, uint32_t eax, uint32_t ecx)
 	return r;
 }
 
-static unsigned arg_calls(const char *s)
-{
-	for (; *s; s++)
-		if (s[0] == 'c' && s[1] == 'a' && s[2] == 'l' && s[3] == 'l' && s[4] == 's' && s[5] == '=') {
-			unsigned v = 0;
-
-			for (s += 6; *s >= '0' && *s <= '9'; s++)
-				v = v * 10 + (unsigned)(*s - '0');
-			return v;
-		}
-	return 0;
-}
-
 void test_main(void)
 {
-	unsigned calls = arg_calls(mb_cmdline());
+	unsigned calls = cmdline_uint("calls=");
 
 	for (unsigned size = 1; size <= 4; size *= 2) {
 		struct regs r = call_in(size, MAGIC, 10);

@@ -19,21 +19,6 @@ static void user_backdoor(void)
 	__asm__ volatile("ud2");
 }
 
-static bool has(const char *s, const char *w)
-{
-	for (; *s; s++) {
-		const char *a = s, *b = w;
-
-		while (*b && *a == *b) {
-			a++;
-			b++;
-		}
-		if (!*b)
-			return true;
-	}
-	return false;
-}
-
 void test_main(void)
 {
 	struct frame f;
@@ -42,7 +27,7 @@ void test_main(void)
 	kprintf("cpl3: user-mode backdoor call ended with vector %u at RIP 0x%llx, CS 0x%llx\n", v,
 		(unsigned long long)f.rip, (unsigned long long)f.cs);
 	GUEST_ASSERT_EQ(f.cs & 3, 3);
-	if (has(mb_cmdline(), "expect=gp")) {
+	if (cmdline_has("expect=gp")) {
 		GUEST_ASSERT_EQ(v, 13);
 		GUEST_ASSERT_EQ(reply_ebx, 0);
 		kprintf("cpl3: #GP, as KVM does without enable_vmware_backdoor\n");

@@ -141,7 +141,7 @@ static bool queue_work(struct vcpu *v, struct vcpu_work *w)
 	if (v->work_tail)
 		v->work_tail->next = w;
 	else
-		v->work_head = w;
+		__atomic_store_n(&v->work_head, w, __ATOMIC_RELEASE);
 	v->work_tail = w;
 	pthread_mutex_unlock(&v->lock);
 	vcpu_kick(v);
@@ -181,13 +181,18 @@ int vcpu_run_on_async(struct vcpu *v, void (*fn)(struct vcpu *, void *), void *a
 /* Runs every queued item; on the vCPU thread only. */
 static void process_work(struct vcpu *v)
 {
+	/* The common case on the exit path: nothing queued, no lock taken.  A
+	 * racing queue_work() is not missed: it kicks after appending, so the
+	 * next KVM_RUN returns at once and this runs again. */
+	if (!__atomic_load_n(&v->work_head, __ATOMIC_ACQUIRE))
+		return;
 	for (;;) {
 		struct vcpu_work *w;
 
 		pthread_mutex_lock(&v->lock);
 		w = v->work_head;
 		if (w) {
-			v->work_head = w->next;
+			__atomic_store_n(&v->work_head, w->next, __ATOMIC_RELEASE);
 			if (!v->work_head)
 				v->work_tail = NULL;
 		}

@@ -95,7 +95,7 @@ static int unxz(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, size_
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret r = alone ? lzma_alone_decoder(&s, UINT64_MAX)
-			   : lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
+			   : lzma_stream_decoder(&s, UINT64_MAX, 0);
 
 	if (r != LZMA_OK)
 		return -1;
@@ -106,7 +106,7 @@ static int unxz(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, size_
 	r = lzma_code(&s, LZMA_FINISH);
 	*done = s.total_out;
 	lzma_end(&s);
-	/* The trailing size after an .lzma stream is not part of it. */
+	/* Single stream: the size word the kernel build appends follows it. */
 	return r == LZMA_STREAM_END || (alone && *done == out_len) ? 0 : -1;
 }
 
