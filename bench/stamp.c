@@ -1,4 +1,5 @@
-/* Prefixes every line of stdin with CLOCK_MONOTONIC nanoseconds. */
+/* Prefixes every line of stdin with CLOCK_REALTIME nanoseconds (the same
+ * clock as date +%s%N). */
 #include <stdio.h>
 #include <time.h>
 
@@ -9,7 +10,7 @@ int main(void)
 	while (fgets(line, sizeof(line), stdin)) {
 		struct timespec ts;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		clock_gettime(CLOCK_REALTIME, &ts);
 		printf("%lld %s", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, line);
 		fflush(stdout);
 	}

@@ -4,19 +4,32 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#define HUGE_ALIGN (2ull << 20)
+
 int guest_mem_init(struct guest_mem *mem, uint64_t size)
 {
-	void *host;
+	uint8_t *raw, *host;
+	uint64_t slack;
 
 	memset(mem, 0, sizeof(*mem));
-	if (size == 0)
+	if (size == 0 || size > UINT64_MAX - HUGE_ALIGN)
 		return -EINVAL;
 	/* MAP_NORESERVE: a guest's RAM is populated on first touch only, so a
-	 * large --memory costs nothing until the guest uses it. */
-	host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (host == MAP_FAILED)
+	 * large --memory costs nothing until the guest uses it.  Aligned to
+	 * 2 MiB and advised for transparent huge pages: far fewer host page
+	 * faults (and, with shadow paging, shadow faults) as the guest touches
+	 * its memory. */
+	raw = mmap(NULL, size + HUGE_ALIGN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
 		return -errno;
+	host = (uint8_t *)(((uintptr_t)raw + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+	slack = (uint64_t)(host - raw);
+	if (slack)
+		munmap(raw, slack);
+	if (HUGE_ALIGN - slack)
+		munmap(host + size, HUGE_ALIGN - slack);
+	madvise(host, size, MADV_HUGEPAGE);
 	mem->host = host;
 	mem->total = size;
 	mem->bank[0] = (struct mem_bank){ 0, size, host };
