@@ -152,9 +152,9 @@ static int plan_bzimage(const struct loader_input *in, struct boot_plan *plan, c
 
 static void note_sources(const struct loader_input *in, struct boot_plan *plan)
 {
-	plan->sources[plan->nsources++] = &in->kernel;
-	for (unsigned i = 0; i < in->nmodules && plan->nsources < 19; i++)
-		plan->sources[plan->nsources++] = &in->modules[i];
+	plan->sources[plan->nsources++] = in->kernel;
+	for (unsigned i = 0; i < in->nmodules && plan->nsources < 18; i++)
+		plan->sources[plan->nsources++] = in->modules[i];
 }
 
 int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen)
@@ -192,7 +192,7 @@ int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err
 static const struct blob *source_of(const struct boot_plan *plan, const uint8_t *p)
 {
 	for (unsigned i = 0; i <= plan->nsources; i++) {
-		const struct blob *b = i < plan->nsources ? plan->sources[i] : &plan->vmlinux;
+		const struct blob *b = i < plan->nsources ? &plan->sources[i] : &plan->vmlinux;
 
 		if (b->mapped && b->fd >= 0 && p >= b->data && p < b->data + b->size)
 			return b;
@@ -234,7 +234,7 @@ void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem)
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
 	for (unsigned i = 0; i < plan->nsources; i++)
-		blob_drop_pages(plan->sources[i]);
+		blob_drop_pages(&plan->sources[i]);
 	blob_drop_pages(&plan->vmlinux);
 }
 

@@ -62,8 +62,9 @@ struct boot_plan {
 	const char *format;        /* "multiboot-elf", "bzImage (boot protocol)", ... */
 	uint64_t rsdp;             /* ACPI RSDP address, 0 if none */
 	struct blob vmlinux;       /* a bzImage's payload decompressed on the host */
-	const struct blob *sources[20];  /* the input files the segments come from
-					  * (the caller keeps them alive) */
+	/* Copies (not owners) of the input files the segments come from; the
+	 * caller keeps the files open and mapped while the plan is used. */
+	struct blob sources[18];
 	unsigned nsources;
 	char note[256];            /* how the image was prepared (--stats) */
 };
