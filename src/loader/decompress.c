@@ -33,14 +33,13 @@
 #define LZ4_LEGACY_MAGIC 0x184c2102u
 #define LZ4_LEGACY_BLOCK (8u << 20)
 
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 static const char *format_of(const uint8_t *p, size_t n)
 {
-	if (n >= 4 && rd32(p) == LZ4_LEGACY_MAGIC) return "lz4";
+	if (n >= 4 && le32(p) == LZ4_LEGACY_MAGIC) return "lz4";
 	if (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || p[1] == 0x9e)) return "gzip";
 	if (n >= 6 && !memcmp(p, "\xfd" "7zXZ\0", 6)) return "xz";
-	if (n >= 4 && rd32(p) == 0xfd2fb528u) return "zstd";
+	if (n >= 4 && le32(p) == 0xfd2fb528u) return "zstd";
 	if (n >= 3 && !memcmp(p, "BZh", 3)) return "bzip2";
 	if (n >= 3 && p[0] == 0x5d && p[1] == 0 && p[2] == 0) return "lzma";
 	return NULL;
@@ -51,7 +50,7 @@ static int unlz4(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, size
 	size_t pos = 4, o = 0;
 
 	while (pos + 4 <= n) {
-		uint32_t csize = rd32(in + pos);
+		uint32_t csize = le32(in + pos);
 		int r;
 
 		if (csize == LZ4_LEGACY_MAGIC) {      /* concatenated frames */
@@ -209,8 +208,8 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob
 {
 	const uint8_t *d = bz->data;
 	unsigned setup_sects = d[0x1f1] ? d[0x1f1] : 4;
-	uint64_t start = (uint64_t)(setup_sects + 1) * 512 + rd32(d + 0x248);
-	uint32_t plen = rd32(d + 0x24c), out_len;
+	uint64_t start = (uint64_t)(setup_sects + 1) * 512 + le32(d + 0x248);
+	uint32_t plen = le32(d + 0x24c), out_len;
 	char path[4096] = "";
 	const char *fmt;
 	uint64_t t0 = now_ns();
@@ -239,7 +238,7 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob
 			return 0;
 		}
 	}
-	out_len = rd32(d + start + plen - 4);
+	out_len = le32(d + start + plen - 4);
 	if (out_len == 0 || out_len > MAX_KERNEL || !(out->data = malloc(out_len))) {
 		err_set(err, errlen, "%s: implausible decompressed size %u", bz->path, out_len);
 		return -1;

@@ -42,15 +42,10 @@
 #define PVH_MAGIC       0x336ec578u
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
 bool bzimage_detect(const uint8_t *d, size_t size)
 {
-	return size >= 0x250 && rd16(d + 0x1fe) == 0xaa55 && !memcmp(d + 0x202, "HdrS", 4);
+	return size >= 0x250 && le16(d + 0x1fe) == 0xaa55 && !memcmp(d + 0x202, "HdrS", 4);
 }
 
 /* Common to both ways: GDT (0x08 and 0x10 code, 0x18 data) and ACPI. */
@@ -139,11 +134,11 @@ static int plan_page_tables(const struct loader_input *in, struct boot_plan *pla
 		return -1;
 	}
 	/* PML4[0] -> PDPT, PDPT[0..3] -> 4 PDs of 2 MiB pages: 4 GiB identity. */
-	wr64(pt, (PT_ADDR + 0x1000) | 0x3);
+	put_le64(pt, (PT_ADDR + 0x1000) | 0x3);
 	for (unsigned i = 0; i < 4; i++)
-		wr64(pt + 0x1000 + 8 * i, (PT_ADDR + 0x2000 + 0x1000 * i) | 0x3);
+		put_le64(pt + 0x1000 + 8 * i, (PT_ADDR + 0x2000 + 0x1000 * i) | 0x3);
 	for (unsigned i = 0; i < 2048; i++)
-		wr64(pt + 0x2000 + 8 * i, ((uint64_t)i << 21) | 0x83);
+		put_le64(pt + 0x2000 + 8 * i, ((uint64_t)i << 21) | 0x83);
 	plan->entry.cr3 = PT_ADDR;
 	return plan_add(plan, in->mem, PT_ADDR, pt, PT_SIZE, PT_SIZE, "page tables", err, errlen);
 }
@@ -157,9 +152,9 @@ static void fill_e820(const struct loader_input *in, uint8_t *zp)
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *e = zp + 0x2d0 + 20 * i;
 
-		wr64(e, map[i].addr);
-		wr64(e + 8, map[i].size);
-		wr32(e + 16, map[i].type);
+		put_le64(e, map[i].addr);
+		put_le64(e + 8, map[i].size);
+		put_le32(e + 16, map[i].type);
 	}
 }
 
@@ -168,7 +163,7 @@ int bzimage_plan(const struct loader_input *in, struct boot_plan *plan, char *er
 	const struct blob *k = &in->kernel;
 	const uint8_t *d = k->data;
 	unsigned setup_sects = d[SETUP_HDR] ? d[SETUP_HDR] : 4;
-	uint16_t version = rd16(d + 0x206);
+	uint16_t version = le16(d + 0x206);
 	size_t setup_size = (size_t)(setup_sects + 1) * 512, hdr_end = 0x202 + d[0x201];
 	uint32_t init_size, cmdline_size, initrd_max;
 	uint64_t kernel_size, initrd_addr;
@@ -184,14 +179,14 @@ int bzimage_plan(const struct loader_input *in, struct boot_plan *plan, char *er
 			setup_size, k->size);
 		return -1;
 	}
-	if (!(rd16(d + 0x236) & XLF_KERNEL_64)) {
+	if (!(le16(d + 0x236) & XLF_KERNEL_64)) {
 		err_set(err, errlen, "%s: kernel has no 64-bit entry point (xloadflags)", k->path);
 		return -1;
 	}
 	kernel_size = k->size - setup_size;
-	init_size = rd32(d + 0x260);
-	cmdline_size = rd32(d + 0x238);
-	initrd_max = rd32(d + 0x22c);
+	init_size = le32(d + 0x260);
+	cmdline_size = le32(d + 0x238);
+	initrd_max = le32(d + 0x22c);
 	if (init_size < kernel_size)
 		init_size = (uint32_t)kernel_size;
 	/* The kernel decompresses and relocates within init_size: reserve it. */
@@ -209,10 +204,10 @@ int bzimage_plan(const struct loader_input *in, struct boot_plan *plan, char *er
 	memcpy(zp + SETUP_HDR, d + SETUP_HDR, hdr_end - SETUP_HDR);
 	zp[0x210] = 0xff;                            /* type_of_loader: undefined */
 	zp[0x211] |= LOADED_HIGH;
-	wr32(zp + 0x228, CMDLINE_ADDR);
-	wr32(zp + 0x218, (uint32_t)initrd_addr);
-	wr32(zp + 0x21c, in->nmodules ? (uint32_t)in->modules[0].size : 0);
-	wr64(zp + 0x070, ACPI_TABLES_ADDR);          /* acpi_rsdp_addr (2.14+) */
+	put_le32(zp + 0x228, CMDLINE_ADDR);
+	put_le32(zp + 0x218, (uint32_t)initrd_addr);
+	put_le32(zp + 0x21c, in->nmodules ? (uint32_t)in->modules[0].size : 0);
+	put_le64(zp + 0x070, ACPI_TABLES_ADDR);          /* acpi_rsdp_addr (2.14+) */
 	fill_e820(in, zp);
 	if (plan_add(plan, in->mem, ZERO_PAGE_ADDR, zp, 4096, 4096, "zero page", err, errlen))
 		return -1;
@@ -228,27 +223,27 @@ int bzimage_plan(const struct loader_input *in, struct boot_plan *plan, char *er
 /* The PVH entry from the ELF notes, or 0. */
 static uint64_t pvh_entry(const uint8_t *d, size_t size)
 {
-	uint64_t phoff = rd64(d + 32);
-	unsigned phnum = rd16(d + 56), phentsize = rd16(d + 54);
+	uint64_t phoff = le64(d + 32);
+	unsigned phnum = le16(d + 56), phentsize = le16(d + 54);
 
 	if (phentsize != 56 || phoff > size || (uint64_t)phnum * 56 > size - phoff)
 		return 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = d + phoff + 56ull * i;
-		uint64_t off = rd64(ph + 8), len = rd64(ph + 32), pos = 0;
+		uint64_t off = le64(ph + 8), len = le64(ph + 32), pos = 0;
 
-		if (rd32(ph) != 4 /* PT_NOTE */ || off > size || len > size - off)
+		if (le32(ph) != 4 /* PT_NOTE */ || off > size || len > size - off)
 			continue;
 		while (pos + 12 <= len) {
 			const uint8_t *n = d + off + pos;
-			uint32_t namesz = rd32(n), descsz = rd32(n + 4), type = rd32(n + 8);
+			uint32_t namesz = le32(n), descsz = le32(n + 4), type = le32(n + 8);
 			uint64_t name_pad = (namesz + 3ull) & ~3ull, desc_pad = (descsz + 3ull) & ~3ull;
 
 			if (12 + name_pad + desc_pad > len - pos)
 				break;
 			if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 && !memcmp(n + 12, "Xen", 4) &&
 			    (descsz == 4 || descsz == 8))
-				return descsz == 4 ? rd32(n + 12 + name_pad) : rd64(n + 12 + name_pad);
+				return descsz == 4 ? le32(n + 12 + name_pad) : le64(n + 12 + name_pad);
 			pos += 12 + name_pad + desc_pad;
 		}
 	}
@@ -258,39 +253,7 @@ static uint64_t pvh_entry(const uint8_t *d, size_t size)
 bool pvh_detect(const uint8_t *d, size_t size)
 {
 	return size >= 64 && !memcmp(d, "\177ELF", 4) && d[4] == 2 && d[5] == 1 &&
-	       rd16(d + 18) == 62 && pvh_entry(d, size) != 0;
-}
-
-static int plan_elf64_segments(const struct loader_input *in, const struct blob *k,
-			       struct boot_plan *plan, uint64_t *end, char *err, size_t errlen)
-{
-	const uint8_t *d = k->data;
-	uint64_t phoff = rd64(d + 32);
-	unsigned phnum = rd16(d + 56), loads = 0;
-
-	*end = 0;
-	for (unsigned i = 0; i < phnum; i++) {
-		const uint8_t *ph = d + phoff + 56ull * i;
-		uint64_t off = rd64(ph + 8), paddr = rd64(ph + 24), filesz = rd64(ph + 32),
-			 memsz = rd64(ph + 40);
-
-		if (rd32(ph) != 1 || memsz == 0)
-			continue;
-		if (off > k->size || filesz > k->size - off) {
-			err_set(err, errlen, "%s: ELF segment %u truncated", k->path, i);
-			return -1;
-		}
-		if (plan_add(plan, in->mem, paddr, d + off, filesz, memsz, "kernel segment", err, errlen))
-			return -1;
-		if (paddr + memsz > *end)
-			*end = paddr + memsz;
-		loads++;
-	}
-	if (!loads) {
-		err_set(err, errlen, "%s: ELF file has no loadable segment", k->path);
-		return -1;
-	}
-	return 0;
+	       le16(d + 18) == 62 && pvh_entry(d, size) != 0;
 }
 
 int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct boot_plan *plan,
@@ -298,6 +261,7 @@ int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct b
 {
 	const uint8_t *d = vmlinux->data;
 	uint64_t entry, end, initrd_addr;
+	struct elf_info elf;
 	struct e820_entry map[E820_MAX];
 	unsigned n;
 	uint8_t *si;
@@ -307,13 +271,10 @@ int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct b
 		return -1;
 	}
 	entry = pvh_entry(d, vmlinux->size);
-	if (rd16(d + 54) != 56 || rd64(d + 32) > vmlinux->size ||
-	    (uint64_t)rd16(d + 56) * 56 > vmlinux->size - rd64(d + 32)) {
-		err_set(err, errlen, "%s: ELF program headers missing or truncated", vmlinux->path);
+	if (elf_plan_segments(in, vmlinux, plan, &elf, err, errlen))
 		return -1;
-	}
-	if (plan_elf64_segments(in, vmlinux, plan, &end, err, errlen) ||
-	    plan_common(in, plan, err, errlen) ||
+	end = elf.end;
+	if (plan_common(in, plan, err, errlen) ||
 	    plan_cmdline(in, plan, CMDLINE_MAX, err, errlen) ||
 	    plan_initrd(in, plan, end, 0xffffffffull, &initrd_addr, err, errlen))
 		return -1;
@@ -329,22 +290,22 @@ int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct b
 	}
 	/* hvm_start_info (version 1), then the memory map, then the module. */
 	n = e820_build(in->mem, map);
-	wr32(si, PVH_MAGIC);
-	wr32(si + 4, 1);
-	wr32(si + 12, in->nmodules ? 1 : 0);
-	wr64(si + 16, in->nmodules ? START_INFO_ADDR + 0x800 : 0);
-	wr64(si + 24, CMDLINE_ADDR);
-	wr64(si + 32, ACPI_TABLES_ADDR);
-	wr64(si + 40, START_INFO_ADDR + 0x100);
-	wr32(si + 48, n);
+	put_le32(si, PVH_MAGIC);
+	put_le32(si + 4, 1);
+	put_le32(si + 12, in->nmodules ? 1 : 0);
+	put_le64(si + 16, in->nmodules ? START_INFO_ADDR + 0x800 : 0);
+	put_le64(si + 24, CMDLINE_ADDR);
+	put_le64(si + 32, ACPI_TABLES_ADDR);
+	put_le64(si + 40, START_INFO_ADDR + 0x100);
+	put_le32(si + 48, n);
 	for (unsigned i = 0; i < n; i++) {
-		wr64(si + 0x100 + 24 * i, map[i].addr);
-		wr64(si + 0x100 + 24 * i + 8, map[i].size);
-		wr32(si + 0x100 + 24 * i + 16, map[i].type);
+		put_le64(si + 0x100 + 24 * i, map[i].addr);
+		put_le64(si + 0x100 + 24 * i + 8, map[i].size);
+		put_le32(si + 0x100 + 24 * i + 16, map[i].type);
 	}
 	if (in->nmodules) {
-		wr64(si + 0x800, initrd_addr);
-		wr64(si + 0x808, in->modules[0].size);
+		put_le64(si + 0x800, initrd_addr);
+		put_le64(si + 0x808, in->modules[0].size);
 	}
 	if (plan_add(plan, in->mem, START_INFO_ADDR, si, 4096, 4096, "PVH start_info", err, errlen))
 		return -1;

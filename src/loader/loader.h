@@ -14,6 +14,23 @@
 
 #include "core/memory.h"
 
+/* Little-endian fields of image headers (any alignment). */
+static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
 #define BOOT_MAX_SEGMENTS 64
 
 struct load_segment {
@@ -99,6 +116,22 @@ int multiboot_plan(const struct loader_input *in, struct boot_plan *plan, char *
 		   size_t errlen);
 int flat_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen);
 bool bzimage_detect(const uint8_t *data, size_t size);
+
+/* ELF (loader/elf.c). */
+struct elf_info {
+	bool is64;
+	uint64_t entry;            /* e_entry (virtual) */
+	uint64_t phoff;
+	unsigned phentsize, phnum;
+	uint64_t end;              /* end of the highest segment (physical) */
+	uint64_t entry_paddr;      /* the entry translated through its segment */
+	bool entry_found;
+};
+/* Validates the ELF header and program header table. */
+int elf_program_headers(const struct blob *k, struct elf_info *info, char *err, size_t errlen);
+/* Plans every PT_LOAD segment at its physical address. */
+int elf_plan_segments(const struct loader_input *in, const struct blob *k, struct boot_plan *plan,
+		      struct elf_info *info, char *err, size_t errlen);
 bool pvh_detect(const uint8_t *data, size_t size);
 int bzimage_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen);
 /* Boots `vmlinux` (the kernel file, or a decompressed payload) via PVH. */

@@ -60,39 +60,15 @@ struct mb_mmap {
 	uint32_t type;
 } __attribute__((packed));
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* Offset of a valid header, or -1. */
 static long find_header(const uint8_t *data, size_t size)
 {
 	size_t limit = size < MB_SEARCH ? size : MB_SEARCH;
 
 	for (size_t off = 0; off + 12 <= limit; off += 4) {
-		uint32_t magic = rd32(data + off);
+		uint32_t magic = le32(data + off);
 
-		if (magic == MB_MAGIC && magic + rd32(data + off + 4) + rd32(data + off + 8) == 0)
+		if (magic == MB_MAGIC && magic + le32(data + off + 4) + le32(data + off + 8) == 0)
 			return (long)off;
 	}
 	return -1;
@@ -158,93 +134,20 @@ static int plan_aout(const struct loader_input *in, struct boot_plan *plan, size
 	return 0;
 }
 
-struct elf_phdr {
-	uint32_t type;
-	uint64_t offset, vaddr, paddr, filesz, memsz;
-};
-
-static struct elf_phdr read_phdr(const uint8_t *p, bool is64)
-{
-	struct elf_phdr ph;
-
-	ph.type = rd32(p);
-	if (is64) {
-		ph.offset = rd64(p + 8);
-		ph.vaddr = rd64(p + 16);
-		ph.paddr = rd64(p + 24);
-		ph.filesz = rd64(p + 32);
-		ph.memsz = rd64(p + 40);
-	} else {
-		ph.offset = rd32(p + 4);
-		ph.vaddr = rd32(p + 8);
-		ph.paddr = rd32(p + 12);
-		ph.filesz = rd32(p + 16);
-		ph.memsz = rd32(p + 20);
-	}
-	return ph;
-}
-
 static int plan_elf(const struct loader_input *in, struct boot_plan *plan, uint64_t *end,
 		    char *err, size_t errlen)
 {
-	const struct blob *k = &in->kernel;
-	const uint8_t *d = k->data;
-	bool is64, entry_found = false;
-	uint64_t entry, phoff;
-	unsigned phnum, phentsize, loads = 0;
+	struct elf_info elf;
 
-	if (k->size < 52 || memcmp(d, "\177ELF", 4) || (d[4] != 1 && d[4] != 2) || d[5] != 1) {
-		err_set(err, errlen, "%s: multiboot header without the a.out kludge, but not a "
-			"little-endian ELF file", k->path);
+	if (elf_plan_segments(in, &in->kernel, plan, &elf, err, errlen))
 		return -1;
-	}
-	is64 = d[4] == 2;
-	if ((is64 && k->size < 64) || (rd16(d + 18) != 3 && rd16(d + 18) != 62)) {
-		err_set(err, errlen, "%s: ELF header truncated or not for x86", k->path);
-		return -1;
-	}
-	entry = is64 ? rd64(d + 24) : rd32(d + 24);
-	phoff = is64 ? rd64(d + 32) : rd32(d + 28);
-	phentsize = rd16(d + (is64 ? 54 : 42));
-	phnum = rd16(d + (is64 ? 56 : 44));
-	if (phentsize != (is64 ? 56u : 32u) || phnum == 0 || phoff > k->size ||
-	    (uint64_t)phnum * phentsize > k->size - phoff) {
-		err_set(err, errlen, "%s: ELF program headers missing or truncated", k->path);
-		return -1;
-	}
-	*end = 0;
-	for (unsigned i = 0; i < phnum; i++) {
-		struct elf_phdr ph = read_phdr(d + phoff + (uint64_t)i * phentsize, is64);
-
-		if (ph.type != 1 /* PT_LOAD */ || ph.memsz == 0)
-			continue;
-		if (ph.offset > k->size || ph.filesz > k->size - ph.offset) {
-			err_set(err, errlen, "%s: ELF segment %u truncated (needs 0x%llx bytes at 0x%llx)",
-				k->path, i, (unsigned long long)ph.filesz,
-				(unsigned long long)ph.offset);
-			return -1;
-		}
-		if (plan_add(plan, in->mem, ph.paddr, d + ph.offset, ph.filesz, ph.memsz,
-			     "kernel segment", err, errlen))
-			return -1;
-		if (!entry_found && entry >= ph.vaddr && entry - ph.vaddr < ph.memsz) {
-			entry = entry - ph.vaddr + ph.paddr;
-			entry_found = true;
-		}
-		if (ph.paddr + ph.memsz > *end)
-			*end = ph.paddr + ph.memsz;
-		loads++;
-	}
-	if (!loads) {
-		err_set(err, errlen, "%s: ELF file has no loadable segment", k->path);
-		return -1;
-	}
-	if (!entry_found || entry > 0xffffffffull) {
+	if (!elf.entry_found || elf.entry_paddr > 0xffffffffull) {
 		err_set(err, errlen, "%s: ELF entry point 0x%llx outside the loaded segments",
-			k->path, (unsigned long long)entry);
+			in->kernel.path, (unsigned long long)elf.entry);
 		return -1;
 	}
-	plan->entry.rip = entry;
+	*end = elf.end;
+	plan->entry.rip = elf.entry_paddr;
 	plan->format = "multiboot-elf";
 	return 0;
 }
@@ -337,7 +240,7 @@ int multiboot_plan(const struct loader_input *in, struct boot_plan *plan, char *
 		err_set(err, errlen, "%s: no multiboot header", k->path);
 		return -1;
 	}
-	flags = rd32(k->data + hoff + 4);
+	flags = le32(k->data + hoff + 4);
 	if ((flags & 0xffff) & ~MB_KNOWN_REQUIRED) {
 		err_set(err, errlen, "%s: multiboot header requires unsupported features (flags 0x%x)",
 			k->path, flags);
