@@ -22,9 +22,6 @@
 
 struct trace;
 struct serial;
-struct fw_cfg;
-struct acpi_pm;
-struct vmport;
 struct vapic;
 
 struct kvm_caps {
@@ -52,7 +49,7 @@ struct device_entry {
 #define VM_MAX_DEVICES 16
 #define RESET_LATENCY_SAMPLES 1024
 
-/* How a VM's run ended, in the order of precedence used for the status. */
+/* Why a VM's run ended; the first stop request wins (--stats shows it). */
 enum stop_reason { STOP_NONE, STOP_POWEROFF, STOP_DEBUG_EXIT, STOP_RESET, STOP_ERROR,
 		   STOP_SIGNAL };
 

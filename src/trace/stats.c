@@ -135,6 +135,13 @@ void stats_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->mmio.count.unassigned_writes);
 	vapic_print_stats(vm, f);
 	print_resets(vm, f);
+	{
+		static const char *const why[] = { "running", "power-off", "debug-exit", "reset",
+						   "error", "signal" };
+
+		fprintf(f, "shrike: stats: stopped by: %s, exit status %d\n", why[vm->stop_reason],
+			vm->exit_status);
+	}
 	fprintf(f, "shrike: stats: boot: %s%s%s\n", vm->boot.format ? vm->boot.format : "?",
 		vm->boot.note[0] ? "; " : "", vm->boot.note);
 	print_memory(vm, f);
