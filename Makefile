@@ -3,6 +3,8 @@
 #   make demo         build and run the demo kernel on 2 vCPUs
 #   make check        run every test; ends with "N passed, N failed, N skipped"
 #   make check-asan   the same tests with AddressSanitizer + UBSan (build-asan/)
+#   make check-linux  Linux guest boots (minutes where KVM emulates kernel code)
+#   make check-long   those and the other long tests
 #   make bench        benchmarks (bench/README.md)
 #   V=1               show the commands
 
@@ -23,14 +25,14 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wold-style-definition -Wredundant-decls -Wnull-dereference
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -pthread -MMD -MP
 HOST_LDFLAGS := -pthread
-HOST_LIBS := -llz4 -lz -llzma -lzstd -lbz2
+HOST_LIBS := -llz4 -lz -llzma -lzstd -lbz2 -lnettle
 ifeq ($(SAN),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_LDFLAGS += -fsanitize=address,undefined
 endif
 
 # ---- the VMM ----
-LIB_SRCS := $(wildcard src/core/*.c src/x86/*.c src/loader/*.c src/hw/*.c src/trace/*.c)
+LIB_SRCS := $(wildcard src/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libshrike.a
 
@@ -119,6 +121,14 @@ check: all
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check
 
+# Linux guests, and other tests that take minutes on a KVM back-end that
+# emulates kernel code.
+check-linux: all
+	$(Q)BUILD=$(BUILD) SUITES_ONLY=linux tests/run.sh
+
+check-long: all
+	$(Q)BUILD=$(BUILD) SUITES_ONLY="long linux" tests/run.sh
+
 demo: $(BUILD)/shrike $(BUILD)/guest/demo.elf
 	$(BUILD)/shrike run --kernel $(BUILD)/guest/demo.elf --cpus 2 --stats
 
@@ -128,8 +138,10 @@ bench: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check check-asan demo bench clean
+.PHONY: all check check-asan check-linux check-long demo bench clean
 .DEFAULT_GOAL := all
-.SECONDARY:
+# Keep the test kernels' objects (intermediates of the .elf pattern rule);
+# a bare .SECONDARY: would also stop make from rebuilding missing objects.
+.SECONDARY: $(GUEST_TESTS:%=$(BUILD)/guest/tests/%.o)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

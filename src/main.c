@@ -65,14 +65,16 @@ static const char *kernel_cache_dir(void)
 {
 	static char dir[4096];
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
 
 	if (xdg && *xdg)
-		snprintf(dir, sizeof(dir), "%s/shrike", xdg);
+		n = snprintf(dir, sizeof(dir), "%s/shrike", xdg);
 	else if (home && *home)
-		snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
+		n = snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
 	else
 		return NULL;
-	return dir;
+	/* A truncated path would name some other directory: no cache. */
+	return n > 0 && (size_t)n < sizeof(dir) - 128 ? dir : NULL;
 }
 
 /* Reads the kernel, initrd and modules named on the command line. */
@@ -131,6 +133,22 @@ static int prepare(const struct vm_config *cfg, struct loader_input *in, struct 
 	return 0;
 }
 
+/* The main thread serves SIGINT, SIGTERM and SIGHUP through a signalfd
+ * (core/vm.c), and vCPU threads take only the kick signal: block them all
+ * before the first thread exists (threads inherit the mask).  Until then
+ * the default actions apply, so a long decompression can be interrupted. */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static int run(const struct vm_config *cfg)
 {
 	struct loader_input in;
@@ -153,8 +171,8 @@ static int run(const struct vm_config *cfg)
 		free_inputs(&in);
 		return r == -EDOM ? EXIT_USAGE : EXIT_VMM;
 	}
-	vm_boot(&vm, &plan);
-	status = vm_start(&vm) ? EXIT_VMM : 0;
+	block_signals();
+	status = vm_boot(&vm, &plan) || vm_start(&vm) ? EXIT_VMM : 0;
 	if (!status)
 		status = vm_wait(&vm);
 	vm_destroy(&vm);
@@ -166,7 +184,6 @@ int main(int argc, char **argv)
 {
 	struct vm_config cfg;
 	char err[512];
-	sigset_t set;
 
 	if (argc < 2)
 		return usage_error("missing command (usage: shrike run --kernel PATH [options]; "
@@ -188,15 +205,9 @@ int main(int argc, char **argv)
 			 (unsigned long long)(host_memory() >> 20));
 		return usage_error(err);
 	}
-	/* Block the signals the main thread serves through a signalfd, and
-	 * the kick signal, before any thread exists: threads inherit the mask
-	 * and vCPU threads unblock only the kick. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A reader that goes away makes writes fail with EPIPE (counted by
+	 * the serial backend) instead of killing shrike. */
+	signal(SIGPIPE, SIG_IGN);
 	vcpu_signals_init();
 	return run(&cfg);
 }

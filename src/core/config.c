@@ -141,6 +141,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 	static const char *const sync[] = { "lazy", "full" };
 	static const char *const formats[] = { "auto", "flat" };
 	static const char *const boots[] = { "auto", "protocol", "pvh" };
+	static const char *const dexit[] = { "qemu", "distinct" };
 	int choice;
 
 	if (!strcmp(opt, "--kernel")) {
@@ -174,6 +175,14 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 				"(suffix K, M, G or T), got '%s'", val);
 			return -1;
 		}
+		if (cfg->memory & 0xfff) {
+			err_set(err, errlen, "--memory: %s is not a multiple of 4 KiB", val);
+			return -1;
+		}
+	} else if (!strcmp(opt, "--debug-exit-status")) {
+		if (choose(opt, val, dexit, 2, &choice, err, errlen))
+			return -1;
+		cfg->debug_exit_status = (enum debug_exit_status)choice;
 	} else if (!strcmp(opt, "--serial")) {
 		return parse_serial(cfg, val, err, errlen);
 	} else if (!strcmp(opt, "--on-reboot")) {

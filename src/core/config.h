@@ -9,9 +9,13 @@
 
 #define MAX_MODULES 16
 
-enum serial_backend { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+enum serial_backend { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE, SERIAL_SOCKET };
 enum on_reboot { REBOOT_RESET, REBOOT_EXIT };
 enum kernel_format { FORMAT_AUTO, FORMAT_FLAT };
+/* How a guest's debug-exit value becomes the exit status: QEMU's (v << 1) | 1,
+ * which can collide with shrike's own statuses (1, 128 + n), or distinct:
+ * never one of those (values that would collide give 127). */
+enum debug_exit_status { DEBUG_EXIT_QEMU, DEBUG_EXIT_DISTINCT };
 
 struct module_arg {
 	const char *path;
@@ -37,6 +41,11 @@ struct vm_config {
 	bool stats;
 	bool no_vmport;
 	bool no_vapic;
+	bool no_debug_exit;
+	uint16_t debug_exit_port;  /* 0: 0xf4 */
+	uint16_t debug_exit_size;  /* 0: 4 */
+	enum debug_exit_status debug_exit_status;
+	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
 	bool uuid_set;
 	uint8_t uuid[16];          /* --uuid, in string (RFC 4122) byte order */
 };

@@ -56,6 +56,7 @@ void vm_request_reset(struct vm *vm, const char *source)
 		return;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpu[i]);
+	chardev_interrupt(&vm->console);
 	vm_wake_main(vm);
 }
 
@@ -118,6 +119,7 @@ static void resume_all(struct vm *vm)
 
 void vm_reset_if_requested(struct vm *vm)
 {
+	char err[512];
 	bool pending;
 
 	pthread_mutex_lock(&vm->pause_lock);
@@ -127,13 +129,17 @@ void vm_reset_if_requested(struct vm *vm)
 	if (!pending || !wait_until(vm, &vm->paused, vm->ncpus))
 		return;
 	for (unsigned i = 0; i < vm->ndevices; i++)
-		if (vm->devices[i].reset)
-			vm->devices[i].reset(vm->devices[i].opaque);
+		if (vm->devices[i].model->reset)
+			vm->devices[i].model->reset(vm->devices[i].opaque);
 	if (reset_irqchip(vm)) {
 		vm_request_stop(vm, STOP_ERROR, 1);
 		return;
 	}
-	boot_plan_commit(&vm->boot, &vm->mem);
+	if (boot_plan_commit(&vm->boot, &vm->mem, err, sizeof(err))) {
+		log_error("reset: %s", err);
+		vm_request_stop(vm, STOP_ERROR, 1);
+		return;
+	}
 	/* Queue to all first, then wait: the puts run in parallel. */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vcpu_run_on_async(vm->vcpu[i], reset_vcpu, NULL)) {

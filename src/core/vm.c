@@ -12,8 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "board/board.h"
 #include "core/log.h"
-#include "hw/devices.h"
 #include "trace/stats.h"
 #include "trace/trace.h"
 #include "x86/cpuid.h"
@@ -120,46 +120,58 @@ static int map_memory(struct vm *vm)
 	return 0;
 }
 
-static int open_serial_output(const struct vm_config *cfg)
-{
-	int fd;
-
-	switch (cfg->serial) {
-	case SERIAL_STDIO:
-		return dup(STDOUT_FILENO);
-	case SERIAL_FILE:
-		fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0)
-			log_error("cannot open serial output %s: %s", cfg->serial_path,
-				  strerror(errno));
-		return fd < 0 ? -2 : fd;
-	default:
-		return -1;
-	}
-}
-
-int vm_add_device(struct vm *vm, const char *name, void *opaque, void (*reset)(void *),
-		  void (*destroy)(void *))
+int vm_add_device(struct vm *vm, const struct device_model *model, void *opaque)
 {
 	if (vm->ndevices >= VM_MAX_DEVICES)
 		return -ENOSPC;
-	vm->devices[vm->ndevices++] = (struct device_entry){ name, opaque, reset, destroy };
+	vm->devices[vm->ndevices++] = (struct device){ model, opaque };
 	return 0;
 }
 
-static int create_devices(struct vm *vm)
+void *vm_find_device(const struct vm *vm, const char *name)
 {
-	int out_fd = open_serial_output(&vm->cfg);
+	for (unsigned i = 0; i < vm->ndevices; i++)
+		if (!strcmp(vm->devices[i].model->name, name))
+			return vm->devices[i].opaque;
+	return NULL;
+}
 
-	if (out_fd == -2)
-		return -EINVAL;
-	if (serial_create(vm, 0x3f8, 4, out_fd, &vm->serial) || debug_exit_create(vm) ||
-	    fw_cfg_create(vm) || acpi_pm_create(vm) || rtc_create(vm) || i8042_create(vm) ||
-	    pci_cf8_create(vm) || (!vm->cfg.no_vmport && vmport_create(vm)) ||
-	    (!vm->cfg.no_vapic && vapic_create(vm))) {
-		log_error("cannot create the devices");
-		return -EINVAL;
+static bool console_interrupted(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return vm_stopping(vm) || vm_pause_requested(vm);
+}
+
+static void console_wake(void *opaque)
+{
+	vm_wake_main(opaque);
+}
+
+/* Ctrl-A x on the terminal: the user ends the VM, as SIGINT would. */
+static void console_quit(void *opaque)
+{
+	vm_request_stop(opaque, STOP_SIGNAL, 128 + SIGINT);
+}
+
+static int open_console(struct vm *vm)
+{
+	static const enum chardev_kind kinds[] = {
+		[SERIAL_STDIO] = CHARDEV_STDIO, [SERIAL_NONE] = CHARDEV_NULL,
+		[SERIAL_FILE] = CHARDEV_FILE, [SERIAL_SOCKET] = CHARDEV_SOCKET,
+	};
+	char err[256];
+
+	if (chardev_open(&vm->console, kinds[vm->cfg.serial], vm->cfg.serial_path, err,
+			 sizeof(err))) {
+		log_error("%s", err);
+		return -EDOM;
 	}
+	vm->console.interrupted = console_interrupted;
+	vm->console.wake = console_wake;
+	vm->console.quit = console_quit;
+	vm->console.owner = vm;
+	vm->console_open = true;
 	return 0;
 }
 
@@ -264,7 +276,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	if (!r)
 		r = map_memory(vm);
 	if (!r)
-		r = create_devices(vm);
+		r = open_console(vm);
+	if (!r && board_pc_create(vm))
+		r = -EINVAL;
 	if (!r)
 		r = create_vcpus(vm);
 	if (!r && cfg->trace_path) {
@@ -285,11 +299,13 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(vm->vcpu[i]);
 	free(vm->vcpu);
 	while (vm->ndevices) {
-		struct device_entry *d = &vm->devices[--vm->ndevices];
+		struct device *d = &vm->devices[--vm->ndevices];
 
-		if (d->destroy)
-			d->destroy(d->opaque);
+		if (d->model->destroy)
+			d->model->destroy(d->opaque);
 	}
+	if (vm->console_open)
+		chardev_close(&vm->console);
 	msr_catalog_free(&vm->msrs);
 	free(vm->cpuid_supported);
 	iobus_free(&vm->pio);
@@ -310,8 +326,13 @@ void vm_destroy(struct vm *vm)
 
 int vm_boot(struct vm *vm, const struct boot_plan *plan)
 {
+	char err[512];
+
 	vm->boot = *plan;
-	boot_plan_commit(&vm->boot, &vm->mem);
+	if (boot_plan_commit(&vm->boot, &vm->mem, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
 	cpu_boot_entry(vm->vcpu[0], &vm->boot.entry);
 	return 0;
 }
@@ -364,6 +385,7 @@ void vm_request_stop(struct vm *vm, enum stop_reason why, int status)
 		if (vm->vcpu[i])
 			vcpu_kick(vm->vcpu[i]);
 	vm_wake_main(vm);
+	chardev_interrupt(&vm->console);
 	/* A vCPU parked for a reset must see the stop too. */
 	pthread_mutex_lock(&vm->pause_lock);
 	pthread_cond_broadcast(&vm->pause_cond);
@@ -384,61 +406,37 @@ void vm_set_irq(struct vm *vm, unsigned irq, bool level)
 		log_guest(&vm->rl, "KVM_IRQ_LINE %u failed: %s", irq, strerror(errno));
 }
 
-/* ---- the main thread's wait: console input, signals, stop ---- */
+/* ---- the main thread's wait: console, signals, stop and reset requests ---- */
 
-struct console {
-	bool active;               /* stdin feeds the serial port */
-	bool raw;                  /* terminal switched to raw mode */
-	struct termios saved;
-	bool escape;               /* Ctrl-A seen */
+static void on_wake(void *opaque, short revents)
+{
+	struct vm *vm = opaque;
+	eventfd_t ignored;
+
+	(void)revents;
+	eventfd_read(vm->stop_efd, &ignored);
+	vm_reset_if_requested(vm);
+}
+
+struct signals {
+	struct vm *vm;
+	int fd;
+	bool seen;                 /* a signal arrived: give up flushing output */
 };
 
-static void console_open(struct console *c, const struct vm *vm)
+static void on_signal(void *opaque, short revents)
 {
-	struct termios t;
+	struct signals *s = opaque;
+	struct signalfd_siginfo si;
 
-	memset(c, 0, sizeof(*c));
-	c->active = vm->cfg.serial == SERIAL_STDIO;
-	if (!c->active || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &c->saved) < 0)
+	(void)revents;
+	if (read(s->fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	t = c->saved;
-	cfmakeraw(&t);
-	t.c_oflag |= OPOST | ONLCR;
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
-		c->raw = true;
-}
-
-static void console_close(struct console *c)
-{
-	if (c->raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
-}
-
-/* Feeds stdin to the UART; in raw mode Ctrl-A x quits, Ctrl-A Ctrl-A sends
- * Ctrl-A.  Returns false at end of input. */
-static bool console_input(struct console *c, struct vm *vm)
-{
-	uint8_t buf[256], out[256];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-	size_t m = 0;
-
-	if (n <= 0)
-		return n < 0 && (errno == EINTR || errno == EAGAIN);
-	for (ssize_t i = 0; i < n; i++) {
-		if (c->raw && c->escape) {
-			c->escape = false;
-			if (buf[i] == 'x') {
-				vm_request_stop(vm, STOP_SIGNAL, 0);
-				return false;
-			}
-		} else if (c->raw && buf[i] == 0x01) {
-			c->escape = true;
-			continue;
-		}
-		out[m++] = buf[i];
-	}
-	serial_receive(vm->serial, out, m);
-	return true;
+	s->seen = true;
+	if (si.ssi_signo == SIGHUP)
+		vm_request_reset(s->vm, "host:SIGHUP");
+	else
+		vm_request_stop(s->vm, STOP_SIGNAL, 128 + (int)si.ssi_signo);
 }
 
 static int make_signalfd(void)
@@ -452,51 +450,40 @@ static int make_signalfd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static void on_signal(struct vm *vm, int sfd)
+/*
+ * After the guest ended the VM, what it printed still reaches the reader,
+ * however slow, unless a signal says to give up; a VM ended by a signal
+ * writes only what goes out at once.
+ */
+static void flush_console(struct vm *vm, struct signals *sig)
 {
-	struct signalfd_siginfo si;
-
-	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+	if (vm->stop_reason == STOP_SIGNAL) {
+		chardev_flush(&vm->console, 0);
 		return;
-	if (si.ssi_signo == SIGHUP)
-		vm_request_reset(vm, "host:SIGHUP");
-	else
-		vm_request_stop(vm, STOP_SIGNAL, 128 + (int)si.ssi_signo);
+	}
+	while (!sig->seen && chardev_pending(&vm->console))
+		if (mainloop_run_once(&vm->loop, -1) < 0)
+			break;
 }
 
 int vm_wait(struct vm *vm)
 {
-	struct console con;
-	int sfd = make_signalfd();
+	struct signals sig = { vm, make_signalfd(), false };
 
-	console_open(&con, vm);
-	while (!vm_stopping(vm)) {
-		struct pollfd p[3] = {
-			{ .fd = vm->stop_efd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = con.active ? STDIN_FILENO : -1, .events = POLLIN },
-		};
-
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+	mainloop_init(&vm->loop);
+	mainloop_add(&vm->loop, vm->stop_efd, watch_pollin, on_wake, vm);
+	if (sig.fd >= 0)
+		mainloop_add(&vm->loop, sig.fd, watch_pollin, on_signal, &sig);
+	chardev_attach(&vm->console, &vm->loop);
+	while (!vm_stopping(vm))
+		if (mainloop_run_once(&vm->loop, -1) < 0)
 			break;
-		if (p[0].revents & POLLIN) {
-			eventfd_t ignored;
-
-			eventfd_read(vm->stop_efd, &ignored);
-			vm_reset_if_requested(vm);
-		}
-		if (p[1].revents & POLLIN)
-			on_signal(vm, sfd);
-		if (p[2].revents & (POLLIN | POLLHUP))
-			con.active = console_input(&con, vm);
-		else if (p[2].revents & (POLLERR | POLLNVAL))
-			con.active = false;
-	}
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpu[i]);
-	console_close(&con);
-	if (sfd >= 0)
-		close(sfd);
+	flush_console(vm, &sig);
+	if (sig.fd >= 0)
+		close(sig.fd);
+	terminal_restore();
 	if (vm->cfg.stats)
 		stats_print(vm, stderr);
 	return vm->exit_status;

@@ -13,16 +13,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/chardev.h"
 #include "core/config.h"
+#include "core/device.h"
 #include "core/iobus.h"
+#include "core/mainloop.h"
 #include "core/memory.h"
 #include "core/vcpu.h"
 #include "loader/loader.h"
 #include "x86/msr.h"
 
 struct trace;
-struct serial;
-struct vapic;
 
 struct kvm_caps {
 	unsigned sync_regs;        /* KVM_SYNC_X86_* bits offered */
@@ -37,16 +38,6 @@ struct kvm_caps {
 	unsigned recommended_vcpus;
 };
 
-/* A device's lifecycle hooks, in the VM's device table (reset order =
- * creation order; destruction in reverse). */
-struct device_entry {
-	const char *name;
-	void *opaque;
-	void (*reset)(void *opaque);
-	void (*destroy)(void *opaque);
-};
-
-#define VM_MAX_DEVICES 16
 #define RESET_LATENCY_SAMPLES 1024
 
 /* Why a VM's run ended; the first stop request wins (--stats shows it). */
@@ -67,10 +58,12 @@ struct vm {
 	struct vcpu **vcpu;
 	struct boot_plan boot;
 
-	struct device_entry devices[VM_MAX_DEVICES];
+	/* Devices in creation (= reset) order; destroyed in reverse. */
+	struct device devices[VM_MAX_DEVICES];
 	unsigned ndevices;
-	struct serial *serial;     /* console input goes here */
-	struct vapic *vapic;       /* for --stats */
+	struct chardev console;    /* COM1's backend */
+	bool console_open;
+	struct mainloop loop;      /* the main thread's (vm_wait) */
 	uint8_t uuid[16];
 
 	/* In-kernel irqchip and PIT as KVM created them, restored at reset. */
@@ -130,10 +123,6 @@ bool vm_pause_requested(const struct vm *vm);
 void vm_wake_main(struct vm *vm);
 /* On the main thread: carries out a pending reset (core/reset.c). */
 void vm_reset_if_requested(struct vm *vm);
-
-/* Adds a device to the VM's table (its reset and destroy hooks). */
-int vm_add_device(struct vm *vm, const char *name, void *opaque, void (*reset)(void *),
-		  void (*destroy)(void *));
 
 /* Raises or lowers an ISA interrupt line on the in-kernel irqchip. */
 void vm_set_irq(struct vm *vm, unsigned irq, bool level);

@@ -20,6 +20,7 @@
 struct acpi_pm {
 	struct vm *vm;
 	pthread_mutex_t lock;
+	unsigned sci;               /* the SCI's ISA line */
 	uint16_t sts, en, cnt;
 	uint64_t t0_ns;
 	struct ratelimit rl;
@@ -118,7 +119,7 @@ static void acpi_pm_destroy(void *opaque)
 	free(pm);
 }
 
-int acpi_pm_create(struct vm *vm)
+static int acpi_pm_create(struct vm *vm, const struct device_params *p)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
 	int r;
@@ -130,14 +131,22 @@ int acpi_pm_create(struct vm *vm)
 	pm->t0_ns = now_ns();
 	pm->rl = (struct ratelimit)RATELIMIT_INIT;
 	pthread_mutex_init(&pm->lock, NULL);
-	if (vm_add_device(vm, "acpi-pm", pm, acpi_pm_reset, acpi_pm_destroy)) {
+	pm->sci = p->irq;
+	if (vm_add_device(vm, &acpi_pm_model, pm)) {
 		acpi_pm_destroy(pm);
 		return -1;
 	}
-	r = iobus_register(&vm->pio, ACPI_PM_BASE, 4, &evt_ops, pm, "acpi-pm1a-evt");
+	r = iobus_register(&vm->pio, p->base, 4, &evt_ops, pm, "acpi-pm1a-evt");
 	if (!r)
-		r = iobus_register(&vm->pio, ACPI_PM_BASE + 4, 2, &cnt_ops, pm, "acpi-pm1a-cnt");
+		r = iobus_register(&vm->pio, p->base + 4, 2, &cnt_ops, pm, "acpi-pm1a-cnt");
 	if (!r)
-		r = iobus_register(&vm->pio, ACPI_PM_BASE + 8, 4, &tmr_ops, pm, "acpi-pm-tmr");
+		r = iobus_register(&vm->pio, p->base + 8, 4, &tmr_ops, pm, "acpi-pm-tmr");
 	return r;
 }
+
+const struct device_model acpi_pm_model = {
+	.name = "acpi-pm",
+	.create = acpi_pm_create,
+	.reset = acpi_pm_reset,
+	.destroy = acpi_pm_destroy,
+};

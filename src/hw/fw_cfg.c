@@ -12,7 +12,6 @@
 #include "core/vm.h"
 #include "hw/devices.h"
 
-#define FW_CFG_PORT       0x510
 #define FW_CFG_SIGNATURE  0x00
 #define FW_CFG_ID         0x01
 #define FW_CFG_UUID       0x02
@@ -100,7 +99,7 @@ static void fw_cfg_destroy(void *opaque)
 	free(f);
 }
 
-int fw_cfg_create(struct vm *vm)
+static int fw_cfg_create(struct vm *vm, const struct device_params *p)
 {
 	struct fw_cfg *f = calloc(1, sizeof(*f));
 	uint64_t ram = vm->mem.total;
@@ -119,9 +118,16 @@ int fw_cfg_create(struct vm *vm)
 	set_item(f, FW_CFG_NB_CPUS, &cpus, 2);
 	set_item(f, FW_CFG_MAX_CPUS, &cpus, 2);
 	set_item(f, FW_CFG_FILE_DIR, &files, 4);   /* big-endian 0 == 0 */
-	if (vm_add_device(vm, "fw_cfg", f, fw_cfg_reset, fw_cfg_destroy)) {
+	if (vm_add_device(vm, &fw_cfg_model, f)) {
 		fw_cfg_destroy(f);
 		return -1;
 	}
-	return iobus_register(&vm->pio, FW_CFG_PORT, 2, &fw_cfg_ops, f, "fw_cfg");
+	return iobus_register(&vm->pio, p->base, 2, &fw_cfg_ops, f, "fw_cfg");
 }
+
+const struct device_model fw_cfg_model = {
+	.name = "fw_cfg",
+	.create = fw_cfg_create,
+	.reset = fw_cfg_reset,
+	.destroy = fw_cfg_destroy,
+};

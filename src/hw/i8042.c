@@ -201,7 +201,7 @@ static void i8042_destroy(void *opaque)
 	free(k);
 }
 
-int i8042_create(struct vm *vm)
+static int i8042_create(struct vm *vm, const struct device_params *p)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 
@@ -210,10 +210,17 @@ int i8042_create(struct vm *vm)
 	k->vm = vm;
 	pthread_mutex_init(&k->lock, NULL);
 	i8042_reset(k);
-	if (vm_add_device(vm, "i8042", k, i8042_reset, i8042_destroy)) {
+	if (vm_add_device(vm, &i8042_model, k)) {
 		i8042_destroy(k);
 		return -1;
 	}
-	return iobus_register(&vm->pio, 0x60, 1, &data_ops, k, "i8042-data") ||
-	       iobus_register(&vm->pio, 0x64, 1, &cmd_ops, k, "i8042-cmd");
+	return iobus_register(&vm->pio, p->base, 1, &data_ops, k, "i8042-data") ||
+	       iobus_register(&vm->pio, p->base + 4, 1, &cmd_ops, k, "i8042-cmd");
 }
+
+const struct device_model i8042_model = {
+	.name = "i8042",
+	.create = i8042_create,
+	.reset = i8042_reset,
+	.destroy = i8042_destroy,
+};

@@ -81,7 +81,7 @@ static void cf8_destroy(void *opaque)
 	free(p);
 }
 
-int pci_cf8_create(struct vm *vm)
+static int pci_cf8_create(struct vm *vm, const struct device_params *dp)
 {
 	struct pci_cf8 *p = calloc(1, sizeof(*p));
 
@@ -89,9 +89,16 @@ int pci_cf8_create(struct vm *vm)
 		return -1;
 	p->vm = vm;
 	pthread_mutex_init(&p->lock, NULL);
-	if (vm_add_device(vm, "pci-cf8", p, cf8_reset, cf8_destroy)) {
+	if (vm_add_device(vm, &pci_cf8_model, p)) {
 		cf8_destroy(p);
 		return -1;
 	}
-	return iobus_register(&vm->pio, 0xcf8, 8, &cf8_ops, p, "pci-cf8");
+	return iobus_register(&vm->pio, dp->base, 8, &cf8_ops, p, "pci-cf8");
 }
+
+const struct device_model pci_cf8_model = {
+	.name = "pci-cf8",
+	.create = pci_cf8_create,
+	.reset = cf8_reset,
+	.destroy = cf8_destroy,
+};

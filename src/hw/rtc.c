@@ -5,6 +5,12 @@
  * 24 hours follow status register B.  Bytes 14..127 are NVRAM: they survive
  * a system reset, as on hardware.  No periodic, alarm or update interrupts
  * (IRQ 8) yet.
+ *
+ * The guest drives the clock: every value it writes is clamped to its
+ * register's architectural range, and the guest's time (a 64-bit offset
+ * from the host's) is clamped to years 1970-9999, which gmtime_r() always
+ * represents, so no arithmetic here can overflow and no field is ever
+ * returned uninitialized.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,12 +37,15 @@
 #define B_BINARY    0x04
 #define B_SET       0x80
 #define CMOS_SIZE   128
+#define TIME_MIN    0ll                /* 1970-01-01 00:00:00 */
+#define TIME_MAX    253402300799ll     /* 9999-12-31 23:59:59 */
 
 struct rtc {
 	pthread_mutex_t lock;
 	uint8_t index;
 	uint8_t cmos[CMOS_SIZE];
 	int64_t offset_sec;        /* guest time - host time */
+	struct tm last;            /* the last time shown (a fallback) */
 };
 
 static uint8_t to_bcd(const struct rtc *r, unsigned v)
@@ -44,16 +53,27 @@ static uint8_t to_bcd(const struct rtc *r, unsigned v)
 	return (r->cmos[REG_B] & B_BINARY) ? (uint8_t)v : (uint8_t)((v / 10) << 4 | (v % 10));
 }
 
-static unsigned from_bcd(const struct rtc *r, uint8_t v)
+/* A register value written by the guest, clamped to [lo, hi]. */
+static int from_bcd(const struct rtc *r, uint8_t v, int lo, int hi)
 {
-	return (r->cmos[REG_B] & B_BINARY) ? v : (unsigned)((v >> 4) * 10 + (v & 15));
+	int x = (r->cmos[REG_B] & B_BINARY) ? v : (v >> 4) * 10 + (v & 15);
+
+	return x < lo ? lo : x > hi ? hi : x;
 }
 
-static void guest_tm(const struct rtc *r, struct tm *tm)
+static int64_t clamp_time(int64_t t)
 {
-	time_t t = time(NULL) + r->offset_sec;
+	return t < TIME_MIN ? TIME_MIN : t > TIME_MAX ? TIME_MAX : t;
+}
 
-	gmtime_r(&t, tm);
+static void guest_tm(struct rtc *r, struct tm *tm)
+{
+	time_t t = (time_t)clamp_time((int64_t)time(NULL) + r->offset_sec);
+
+	if (gmtime_r(&t, tm))
+		r->last = *tm;
+	else
+		*tm = r->last;
 }
 
 static uint8_t hour_reg(const struct rtc *r, int hour)
@@ -82,8 +102,8 @@ static uint8_t read_reg(struct rtc *r, uint8_t i)
 		case REG_WDAY: return to_bcd(r, (unsigned)tm.tm_wday + 1);
 		case REG_MDAY: return to_bcd(r, (unsigned)tm.tm_mday);
 		case REG_MON:  return to_bcd(r, (unsigned)tm.tm_mon + 1);
-		case REG_YEAR: return to_bcd(r, (unsigned)(tm.tm_year % 100));
-		default:       return to_bcd(r, (unsigned)(1900 + tm.tm_year) / 100);
+		case REG_YEAR: return to_bcd(r, (unsigned)((1900 + tm.tm_year) % 100));
+		default:       return to_bcd(r, (unsigned)((1900 + tm.tm_year) / 100));
 		}
 	case REG_A:
 		return r->cmos[REG_A] & 0x7f;      /* never "update in progress" */
@@ -102,27 +122,29 @@ static uint8_t read_reg(struct rtc *r, uint8_t i)
 static void write_time(struct rtc *r, uint8_t i, uint8_t v)
 {
 	struct tm tm;
-	time_t now = time(NULL), want;
-	unsigned x = from_bcd(r, (uint8_t)(i == REG_HOUR ? v & 0x7f : v));
+	int64_t now = (int64_t)time(NULL), want;
+	int year;
 
 	guest_tm(r, &tm);
+	year = 1900 + tm.tm_year;              /* 1970..9999 */
 	switch (i) {
-	case REG_SEC:  tm.tm_sec = (int)x; break;
-	case REG_MIN:  tm.tm_min = (int)x; break;
+	case REG_SEC:  tm.tm_sec = from_bcd(r, v, 0, 59); break;
+	case REG_MIN:  tm.tm_min = from_bcd(r, v, 0, 59); break;
 	case REG_HOUR:
-		tm.tm_hour = (int)x;
-		if (!(r->cmos[REG_B] & B_24H))
-			tm.tm_hour = (int)(x % 12) + ((v & 0x80) ? 12 : 0);
+		if (r->cmos[REG_B] & B_24H)
+			tm.tm_hour = from_bcd(r, v & 0x7f, 0, 23);
+		else
+			tm.tm_hour = from_bcd(r, v & 0x7f, 1, 12) % 12 + ((v & 0x80) ? 12 : 0);
 		break;
-	case REG_MDAY: tm.tm_mday = (int)x; break;
-	case REG_MON:  tm.tm_mon = (int)x - 1; break;
-	case REG_YEAR: tm.tm_year = (tm.tm_year / 100) * 100 + (int)x; break;
-	case REG_CENTURY: tm.tm_year = (int)x * 100 - 1900 + tm.tm_year % 100; break;
+	case REG_MDAY: tm.tm_mday = from_bcd(r, v, 1, 31); break;
+	case REG_MON:  tm.tm_mon = from_bcd(r, v, 1, 12) - 1; break;
+	case REG_YEAR: year = year / 100 * 100 + from_bcd(r, v, 0, 99); break;
+	case REG_CENTURY: year = from_bcd(r, v, 0, 99) * 100 + year % 100; break;
 	default: return;
 	}
-	want = timegm(&tm);
-	if (want != (time_t)-1)
-		r->offset_sec = (int64_t)(want - now);
+	tm.tm_year = year - 1900;
+	want = (int64_t)timegm(&tm);
+	r->offset_sec = clamp_time(want) - now;
 }
 
 static void write_reg(struct rtc *r, uint8_t i, uint8_t v)
@@ -196,7 +218,7 @@ static void rtc_destroy(void *opaque)
 	free(r);
 }
 
-int rtc_create(struct vm *vm)
+static int rtc_create(struct vm *vm, const struct device_params *p)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
 	uint64_t kib = vm->mem.total >> 10;
@@ -206,6 +228,7 @@ int rtc_create(struct vm *vm)
 	if (!r)
 		return -1;
 	pthread_mutex_init(&r->lock, NULL);
+	gmtime_r(&(time_t){ 0 }, &r->last);
 	rtc_reset(r);
 	/* The memory sizes a PC's CMOS reports (base, extended, above 16 MiB). */
 	r->cmos[0x15] = 640 & 0xff;
@@ -216,9 +239,16 @@ int rtc_create(struct vm *vm)
 	above16 = above16 > 0xffff ? 0xffff : above16;
 	r->cmos[0x34] = (uint8_t)above16;
 	r->cmos[0x35] = (uint8_t)(above16 >> 8);
-	if (vm_add_device(vm, "rtc", r, rtc_reset, rtc_destroy)) {
+	if (vm_add_device(vm, &rtc_model, r)) {
 		rtc_destroy(r);
 		return -1;
 	}
-	return iobus_register(&vm->pio, 0x70, 2, &rtc_ops, r, "rtc");
+	return iobus_register(&vm->pio, p->base, 2, &rtc_ops, r, "rtc");
 }
+
+const struct device_model rtc_model = {
+	.name = "rtc",
+	.create = rtc_create,
+	.reset = rtc_reset,
+	.destroy = rtc_destroy,
+};

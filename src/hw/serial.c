@@ -1,6 +1,8 @@
 /*
- * 8250/16550A UART.  Transmission is instant (each THR write goes straight
- * to the output), so THR is always empty; received bytes wait in a FIFO.
+ * 8250/16550A UART.  Transmission is instant (each THR write goes to the
+ * character backend's output ring, core/chardev.h, outside the UART's
+ * lock), so THR is always empty; received bytes wait in a FIFO, and the
+ * backend reads input only while the FIFO has room.
  * The interrupt line follows the 16550's priority order (line status,
  * received data, THR empty, modem status) and is not gated by MCR.OUT2,
  * as in QEMU.
@@ -9,8 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
+#include "core/chardev.h"
 #include "core/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
@@ -43,7 +44,7 @@ struct serial {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	unsigned irq;
-	int out_fd;
+	struct chardev *cd;        /* NULL: output discarded, no input */
 	uint8_t ier, iir, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
 	bool thr_pending;          /* THR-empty interrupt not yet acknowledged */
 	uint8_t rx[RX_FIFO];
@@ -84,10 +85,12 @@ static void push_rx(struct serial *s, uint8_t c)
 	s->lsr |= LSR_DR;
 }
 
-static uint8_t pop_rx(struct serial *s)
+/* Returns the byte; *room_again says the FIFO was full before. */
+static uint8_t pop_rx(struct serial *s, bool *room_again)
 {
 	uint8_t c = 0;
 
+	*room_again = s->rx_count == RX_FIFO;
 	if (s->rx_count) {
 		c = s->rx[s->rx_head];
 		s->rx_head = (s->rx_head + 1) % RX_FIFO;
@@ -98,19 +101,6 @@ static uint8_t pop_rx(struct serial *s)
 	return c;
 }
 
-static void transmit(struct serial *s, uint8_t c)
-{
-	if (s->mcr & MCR_LOOP) {
-		push_rx(s, c);
-		return;
-	}
-	if (s->out_fd < 0)
-		return;
-	/* A blocked or closed output must not stop the guest: give up on
-	 * the byte after EINTR retries. */
-	while (write(s->out_fd, &c, 1) < 0 && errno == EINTR)
-		;
-}
 
 static uint8_t modem_status(const struct serial *s)
 {
@@ -126,12 +116,13 @@ static uint64_t serial_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsig
 {
 	struct serial *s = opaque;
 	uint8_t v = 0xff;
+	bool room_again = false;
 
 	(void)vcpu, (void)size;
 	pthread_mutex_lock(&s->lock);
 	switch (off) {
 	case 0:
-		v = (s->lcr & LCR_DLAB) ? s->dll : pop_rx(s);
+		v = (s->lcr & LCR_DLAB) ? s->dll : pop_rx(s, &room_again);
 		break;
 	case 1:
 		v = (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
@@ -155,6 +146,8 @@ static uint64_t serial_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsig
 	}
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (room_again && s->cd)
+		chardev_rx_ready(s->cd);
 	return v;
 }
 
@@ -163,6 +156,7 @@ static void serial_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t
 {
 	struct serial *s = opaque;
 	uint8_t v = (uint8_t)value;
+	bool out = false;
 
 	(void)vcpu, (void)size;
 	pthread_mutex_lock(&s->lock);
@@ -171,7 +165,10 @@ static void serial_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t
 		if (s->lcr & LCR_DLAB) {
 			s->dll = v;
 		} else {
-			transmit(s, v);
+			if (s->mcr & MCR_LOOP)
+				push_rx(s, v);
+			else
+				out = true;
 			s->thr_pending = true;
 		}
 		break;
@@ -200,6 +197,10 @@ static void serial_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t
 	}
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	/* Outside the lock: the write may wait for a slow reader, and the
+	 * main loop takes the lock to deliver input meanwhile. */
+	if (out && s->cd)
+		chardev_write(s->cd, &v, 1);
 }
 
 static const struct io_ops serial_ops = {
@@ -207,8 +208,21 @@ static const struct io_ops serial_ops = {
 	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 1,
 };
 
-void serial_receive(struct serial *s, const uint8_t *buf, size_t n)
+static size_t serial_can_receive(void *opaque)
 {
+	struct serial *s = opaque;
+	size_t room;
+
+	pthread_mutex_lock(&s->lock);
+	room = RX_FIFO - s->rx_count;
+	pthread_mutex_unlock(&s->lock);
+	return room;
+}
+
+static void serial_receive(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < n; i++)
 		push_rx(s, buf[i]);
@@ -229,38 +243,48 @@ static void serial_reset(void *opaque)
 	s->rx_count = s->rx_head = 0;
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (s->cd)
+		chardev_rx_ready(s->cd);
 }
 
 static void serial_destroy(void *opaque)
 {
 	struct serial *s = opaque;
 
-	if (s->out_fd > 2)
-		close(s->out_fd);
+	if (s->cd)
+		s->cd->receive = NULL;
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd, struct serial **out)
+static int serial_create(struct vm *vm, const struct device_params *p)
 {
 	struct serial *s = calloc(1, sizeof(*s));
+	struct chardev *cd = p->chardev;
 
-	if (!s) {
-		if (out_fd > 2)
-			close(out_fd);
+	if (!s)
 		return -ENOMEM;
-	}
 	s->vm = vm;
-	s->irq = irq;
-	s->out_fd = out_fd;
+	s->irq = p->irq;
+	s->cd = cd;
 	s->iir = IIR_NONE;
 	pthread_mutex_init(&s->lock, NULL);
 	serial_reset(s);
-	*out = s;
-	if (vm_add_device(vm, "serial", s, serial_reset, serial_destroy)) {
+	if (cd) {
+		cd->can_receive = serial_can_receive;
+		cd->receive = serial_receive;
+		cd->rx_opaque = s;
+	}
+	if (vm_add_device(vm, &serial_model, s)) {
 		serial_destroy(s);
-		*out = NULL;
 		return -ENOMEM;
 	}
-	return iobus_register(&vm->pio, base, 8, &serial_ops, s, "serial");
+	return iobus_register(&vm->pio, p->base, 8, &serial_ops, s, "serial");
 }
+
+const struct device_model serial_model = {
+	.name = "serial",
+	.create = serial_create,
+	.reset = serial_reset,
+	.destroy = serial_destroy,
+};

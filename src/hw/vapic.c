@@ -31,7 +31,6 @@
 #include "core/vm.h"
 #include "hw/devices.h"
 
-#define VAPIC_PORT      0x7e
 #define ROM_BLOCK_MASK  (~511ull)
 #define VAPIC_SIGNATURE "kvm aPiC"
 
@@ -131,7 +130,7 @@ static void vapic_destroy(void *opaque)
 	free(va);
 }
 
-int vapic_create(struct vm *vm)
+static int vapic_create(struct vm *vm, const struct device_params *p)
 {
 	struct vapic *va = calloc(1, sizeof(*va));
 
@@ -140,20 +139,17 @@ int vapic_create(struct vm *vm)
 	va->vm = vm;
 	va->rl = (struct ratelimit)RATELIMIT_INIT;
 	pthread_mutex_init(&va->lock, NULL);
-	if (vm_add_device(vm, "vapic", va, vapic_reset, vapic_destroy)) {
+	if (vm_add_device(vm, &vapic_model, va)) {
 		vapic_destroy(va);
 		return -1;
 	}
-	vm->vapic = va;
-	return iobus_register(&vm->pio, VAPIC_PORT, 2, &vapic_ops, va, "vapic");
+	return iobus_register(&vm->pio, p->base, 2, &vapic_ops, va, "vapic");
 }
 
-void vapic_print_stats(const struct vm *vm, FILE *f)
+static void vapic_stats(void *opaque, FILE *f)
 {
-	const struct vapic *va = vm->vapic;
+	const struct vapic *va = opaque;
 
-	if (!va)
-		return;
 	if (va->registered)
 		fprintf(f, "shrike: stats: vapic: ROM state at 0x%llx",
 			(unsigned long long)va->rom_state_gpa);
@@ -162,3 +158,11 @@ void vapic_print_stats(const struct vm *vm, FILE *f)
 	fprintf(f, " (%u registrations, %u refused, %u reactivations, %u polls)\n",
 		va->registrations, va->refused, va->reactivations, va->polls);
 }
+
+const struct device_model vapic_model = {
+	.name = "vapic",
+	.create = vapic_create,
+	.reset = vapic_reset,
+	.stats = vapic_stats,
+	.destroy = vapic_destroy,
+};

@@ -45,7 +45,6 @@
 #include "hw/devices.h"
 #include "x86/cpuid.h"
 
-#define VMPORT_PORT     0x5658
 #define VMPORT_MAGIC    0x564d5868u
 #define VMX_VERSION     6
 #define VMX_TYPE_ESX    2
@@ -188,7 +187,7 @@ static const struct io_ops vmport_ops = {
 	.valid_min = 1, .valid_max = 4, .impl_min = 4, .impl_max = 4,
 };
 
-int vmport_create(struct vm *vm)
+static int vmport_create(struct vm *vm, const struct device_params *p)
 {
 	struct vmport *vp = calloc(1, sizeof(*vp));
 
@@ -196,9 +195,15 @@ int vmport_create(struct vm *vm)
 		return -1;
 	vp->vm = vm;
 	vp->rl = (struct ratelimit)RATELIMIT_INIT;
-	if (vm_add_device(vm, "vmport", vp, NULL, free)) {
+	if (vm_add_device(vm, &vmport_model, vp)) {
 		free(vp);
 		return -1;
 	}
-	return iobus_register(&vm->pio, VMPORT_PORT, 1, &vmport_ops, vp, "vmport");
+	return iobus_register(&vm->pio, p->base, 1, &vmport_ops, vp, "vmport");
 }
+
+const struct device_model vmport_model = {
+	.name = "vmport",
+	.create = vmport_create,
+	.destroy = free,
+};

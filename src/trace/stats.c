@@ -7,7 +7,6 @@
 
 #include "core/exits.h"
 #include "core/vm.h"
-#include "hw/devices.h"
 
 static void print_exits(const struct vcpu_stats *s, FILE *f)
 {
@@ -112,6 +111,17 @@ static unsigned long guest_rss_kib(const struct vm *vm)
 	return rss;
 }
 
+static void print_console(const struct chardev *cd, FILE *f)
+{
+	const struct chardev_stats *s = &cd->stats;
+
+	fprintf(f, "shrike: stats: serial: %llu bytes out, %llu in; dropped: %llu (backend gone), "
+		"%llu (buffer full while stopping); %llu waits for the reader\n",
+		(unsigned long long)s->out_bytes, (unsigned long long)s->in_bytes,
+		(unsigned long long)s->dropped_gone, (unsigned long long)s->dropped_full,
+		(unsigned long long)s->writer_waits);
+}
+
 /* shrike's own memory: the peak RSS less the guest pages it holds. */
 static void print_memory(const struct vm *vm, FILE *f)
 {
@@ -133,7 +143,10 @@ void stats_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->pio.count.invalid,
 		(unsigned long long)vm->mmio.count.unassigned_reads,
 		(unsigned long long)vm->mmio.count.unassigned_writes);
-	vapic_print_stats(vm, f);
+	for (unsigned i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].model->stats)
+			vm->devices[i].model->stats(vm->devices[i].opaque, f);
+	print_console(&vm->console, f);
 	print_resets(vm, f);
 	{
 		static const char *const why[] = { "running", "power-off", "debug-exit", "reset",

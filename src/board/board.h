@@ -1,0 +1,15 @@
+/*
+ * Machines.  A board lists the devices of a machine, with their ports and
+ * interrupt lines, the way QEMU's machine definitions and kvmtool's device
+ * lists do; adding a device is one file in src/hw/ and one line here.
+ */
+#ifndef SHRIKE_BOARD_H
+#define SHRIKE_BOARD_H
+
+struct vm;
+
+/* Creates the PC's devices on the VM (configuration from vm->cfg).
+ * Returns 0 or -1 (logged). */
+int board_pc_create(struct vm *vm);
+
+#endif

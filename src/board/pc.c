@@ -1,0 +1,55 @@
+/*
+ * The PC that shrike emulates: the legacy devices a PC guest (Linux, a
+ * multiboot test kernel, a kernel written for QEMU's PC) looks for, at the
+ * ports and interrupt lines QEMU's "pc" machine uses.  Creation order is
+ * reset order.  The LAPIC, IOAPIC, PIC and PIT are KVM's (or, in split
+ * irqchip mode, src/hw's), set up by the VM itself.
+ */
+#include <stddef.h>
+
+#include "board/board.h"
+#include "core/log.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+
+struct board_slot {
+	const struct device_model *model;
+	struct device_params p;
+	bool (*wanted)(const struct vm *vm);
+};
+
+static bool want_vmport(const struct vm *vm) { return !vm->cfg.no_vmport; }
+static bool want_vapic(const struct vm *vm) { return !vm->cfg.no_vapic; }
+
+static const struct board_slot pc[] = {
+	{ &serial_model,     { .base = 0x3f8, .irq = 4 },              NULL },
+	{ &debug_exit_model, { .base = 0xf4, .size = 4 },              NULL },
+	{ &fw_cfg_model,     { .base = 0x510 },                        NULL },
+	{ &acpi_pm_model,    { .base = ACPI_PM_BASE, .irq = 9 },       NULL },
+	{ &rtc_model,        { .base = 0x70, .irq = 8 },               NULL },
+	{ &i8042_model,      { .base = 0x60, .irq = 1 },               NULL },
+	{ &pci_cf8_model,    { .base = 0xcf8 },                        NULL },
+	{ &vmport_model,     { .base = 0x5658 },                       want_vmport },
+	{ &vapic_model,      { .base = 0x7e },                         want_vapic },
+};
+
+int board_pc_create(struct vm *vm)
+{
+	for (size_t i = 0; i < sizeof(pc) / sizeof(pc[0]); i++) {
+		struct device_params p = pc[i].p;
+
+		if (pc[i].wanted && !pc[i].wanted(vm))
+			continue;
+		if (pc[i].model == &serial_model)
+			p.chardev = &vm->console;
+		if (pc[i].model == &debug_exit_model && vm->cfg.debug_exit_port) {
+			p.base = vm->cfg.debug_exit_port;
+			p.size = vm->cfg.debug_exit_size;
+		}
+		if (pc[i].model->create(vm, &p)) {
+			log_error("cannot create the %s device", pc[i].model->name);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * The device model: what the VM needs from every device, whatever it
+ * emulates.  A device is an instance of a model (one file in src/hw/); the
+ * board (src/board/) says which devices a machine has, at which ports and
+ * with which interrupt lines, and creates them in order.
+ *
+ *   create    allocates the device, registers its regions on the VM's
+ *             buses (device_map_pio / device_map_mmio) and adds itself with
+ *             vm_add_device(); gets the board's parameters
+ *   reset     back to power-on state (a system reset); called with every
+ *             vCPU parked, in creation order
+ *   save      writes the guest-visible state into a snapshot section
+ *   load      reads it back, validating every field (a snapshot file is
+ *             input from outside); called before any vCPU runs
+ *   stats     optional lines for --stats
+ *   destroy   frees it, in reverse creation order
+ */
+#ifndef SHRIKE_DEVICE_H
+#define SHRIKE_DEVICE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct vm;
+struct chardev;
+struct snap_writer;
+struct snap_reader;
+
+/* What the board hands a device at creation. */
+struct device_params {
+	uint64_t base;             /* first port (or MMIO address) */
+	uint64_t size;             /* 0: the model's own size */
+	unsigned irq;              /* ISA line, if it has one */
+	struct chardev *chardev;   /* serial ports */
+};
+
+struct device_model {
+	const char *name;
+	int (*create)(struct vm *vm, const struct device_params *p);
+	void (*reset)(void *opaque);
+	int (*save)(void *opaque, struct snap_writer *w);
+	int (*load)(void *opaque, struct snap_reader *r);
+	void (*stats)(void *opaque, FILE *f);
+	void (*destroy)(void *opaque);
+};
+
+struct device {
+	const struct device_model *model;
+	void *opaque;
+};
+
+#define VM_MAX_DEVICES 24
+
+/* Adds a created device to the VM's table.  Returns 0 or -ENOSPC. */
+int vm_add_device(struct vm *vm, const struct device_model *model, void *opaque);
+
+/* Finds a device by model name (NULL if the machine has none). */
+void *vm_find_device(const struct vm *vm, const char *name);
+
+#endif
