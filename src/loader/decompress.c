@@ -10,8 +10,14 @@
  * magic: LZ4 legacy frames, gzip, xz, zstd, bzip2, lzma; Debian's liblz4,
  * zlib, liblzma, libzstd and libbz2 do the work.
  *
- * The result is cached under the cache directory by a hash of the whole
- * bzImage (FNV-1a 64 and the size): a second start reads it back.
+ * Decompression is bounded: the output by the size the image claims, which
+ * must be below MAX_KERNEL and the guest's RAM, and the decoders' memory
+ * (liblzma's memlimit; zstd's default window limit).  The output goes into
+ * a file, never shrike's heap: a new entry of the cache (loader/kcache.h),
+ * keyed by the SHA-256 of the whole bzImage, or a sealed memfd without a
+ * cache; either is mapped read-only, and the pages leave shrike's memory
+ * once the guest has its copy.  Only a payload that validated (a PVH
+ * kernel) is cached.
  */
 #include <bzlib.h>
 #include <errno.h>
@@ -21,15 +27,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "core/log.h"
+#include "loader/kcache.h"
 #include "loader/loader.h"
 
-#define MAX_KERNEL (1ull << 30)
+#define MAX_KERNEL (512ull << 20)
+#define LZMA_MEMLIMIT (256ull << 20)
 #define LZ4_LEGACY_MAGIC 0x184c2102u
 #define LZ4_LEGACY_BLOCK (8u << 20)
 
@@ -57,7 +66,7 @@ static int unlz4(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, size
 			pos += 4;
 			continue;
 		}
-		if (csize > n - pos - 4)             /* the trailing size: done */
+		if (csize > n - pos - 4 || csize > INT32_MAX)  /* the trailing size: done */
 			break;
 		pos += 4;
 		r = LZ4_decompress_safe((const char *)in + pos, (char *)out + o, (int)csize,
@@ -93,8 +102,10 @@ static int unxz(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, size_
 		bool alone)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	lzma_ret r = alone ? lzma_alone_decoder(&s, UINT64_MAX)
-			   : lzma_stream_decoder(&s, UINT64_MAX, 0);
+	/* A header can ask for a 4 GiB dictionary: bound what liblzma may
+	 * allocate (a kernel's xz stream needs a few MiB). */
+	lzma_ret r = alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT)
+			   : lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0);
 
 	if (r != LZMA_OK)
 		return -1;
@@ -125,7 +136,8 @@ static int unzstd(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, siz
 	}
 	ZSTD_freeDCtx(dc);
 	*done = ob.pos;
-	return ZSTD_isError(r) ? -1 : 0;
+	/* r != 0: the frame goes on beyond the size the image claims. */
+	return ZSTD_isError(r) || r != 0 ? -1 : 0;
 }
 
 static int unbzip2(const uint8_t *in, size_t n, uint8_t *out, size_t out_len, size_t *done)
@@ -148,72 +160,81 @@ static int decode(const char *fmt, const uint8_t *in, size_t n, uint8_t *out, si
 	return unbzip2(in, n, out, out_len, done);
 }
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+/* Maps the payload of a cache entry or memfd (read-only, page-aligned
+ * after the header page) as the output blob, which takes the fd. */
+static int map_payload(int fd, uint64_t size, const char *path, struct blob *out)
+{
+	void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, KCACHE_HEADER);
+
+	if (p == MAP_FAILED)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->path = path;
+	out->data = p;
+	out->size = size;
+	out->mapped = true;
+	out->fd = fd;
+	out->file_off = KCACHE_HEADER;
+	return 0;
 }
 
-static bool cache_read(const char *path, struct blob *out)
+/* A file for the output: a new cache entry, or a memfd. */
+static int output_file(struct kcache *c, uint64_t size, bool *cached)
 {
-	char err[64];
+	int fd = kcache_tmpfile(c);
 
-	if (access(path, R_OK))
-		return false;
-	return blob_read(out, path, err, sizeof(err)) == 0;
-}
-
-/* mkdir -p */
-static void make_dirs(const char *dir)
-{
-	char p[4096];
-
-	snprintf(p, sizeof(p), "%s", dir);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		mkdir(p, 0755);
-		*s = '/';
+	*cached = fd >= 0;
+	if (fd < 0)
+		fd = memfd_create("shrike-vmlinux", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd >= 0 && ftruncate(fd, (off_t)(KCACHE_HEADER + size)) < 0) {
+		close(fd);
+		return -1;
 	}
-	mkdir(p, 0755);
+	return fd;
 }
 
-/* Best effort: a cache that cannot be written costs the next start time,
- * nothing else. */
-static bool cache_write(const char *dir, const char *path, const struct blob *b)
+/* Decompresses into fd; then, if the payload is valid and fd is a cache
+ * entry, names it.  Returns 0, or -1 with a message. */
+static int decompress_into(const struct blob *bz, const char *fmt, const uint8_t *in, size_t n,
+			   uint64_t size, int fd, bool (*valid)(const uint8_t *, size_t),
+			   bool *valid_out, char *err, size_t errlen)
 {
-	char tmp[4200];
-	FILE *f;
-	bool ok;
+	uint8_t *map = mmap(NULL, KCACHE_HEADER + size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	size_t done = 0;
+	int r;
 
-	make_dirs(dir);
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, getpid());
-	f = fopen(tmp, "we");
-	if (!f)
-		return false;
-	ok = fwrite(b->data, 1, b->size, f) == b->size;
-	ok = fclose(f) == 0 && ok;
-	if (ok && rename(tmp, path) == 0)
-		return true;
-	unlink(tmp);
-	return false;
+	if (map == MAP_FAILED) {
+		err_set(err, errlen, "%s: cannot map %llu bytes for the decompressed kernel: %s",
+			bz->path, (unsigned long long)size, strerror(errno));
+		return -1;
+	}
+	r = decode(fmt, in, n, map + KCACHE_HEADER, size, &done);
+	if (r || done != size) {
+		err_set(err, errlen, "%s: corrupt %s payload (%zu of %llu bytes decompressed)",
+			bz->path, fmt, done, (unsigned long long)size);
+		munmap(map, KCACHE_HEADER + size);
+		return -1;
+	}
+	*valid_out = !valid || valid(map + KCACHE_HEADER, size);
+	munmap(map, KCACHE_HEADER + size);
+	return 0;
 }
 
-int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob *out, char *note,
+int bzimage_decompress(const struct blob *bz, const char *cache_dir, uint64_t max_size,
+		       bool (*valid)(const uint8_t *, size_t), struct blob *out, char *note,
 		       size_t notelen, char *err, size_t errlen)
 {
 	const uint8_t *d = bz->data;
 	unsigned setup_sects = d[0x1f1] ? d[0x1f1] : 4;
-	uint64_t start = (uint64_t)(setup_sects + 1) * 512 + le32(d + 0x248);
-	uint32_t plen = le32(d + 0x24c), out_len;
-	char path[4096] = "";
+	uint64_t start = (uint64_t)(setup_sects + 1) * 512 + le32(d + 0x248), out_len;
+	uint32_t plen = le32(d + 0x24c);
+	uint8_t key[DIGEST_SIZE];
+	struct kcache cache;
 	const char *fmt;
 	uint64_t t0 = now_ns();
-	size_t done = 0;
+	bool cached, ok = false;
+	int fd;
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
@@ -228,45 +249,56 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob
 		err_set(err, errlen, "%s: unknown compression of the bzImage payload", bz->path);
 		return -1;
 	}
-	if (cache_dir) {
-		snprintf(path, sizeof(path), "%s/vmlinux-%016llx-%zu", cache_dir,
-			 (unsigned long long)fnv1a64(d, bz->size), bz->size);
+	out_len = le32(d + start + plen - 4);
+	if (max_size > MAX_KERNEL)
+		max_size = MAX_KERNEL;
+	if (out_len == 0 || out_len > max_size) {
+		err_set(err, errlen, "%s: implausible decompressed size %llu (limit %llu MiB)", bz->path,
+			(unsigned long long)out_len, (unsigned long long)(max_size >> 20));
+		return -1;
+	}
+	kcache_open(&cache, cache_dir);
+	if (cache.dirfd >= 0) {
+		digest(d, bz->size, key);
 		blob_drop_pages(bz);   /* hashing touched all of it */
-		if (cache_read(path, out)) {
-			out->path = bz->path;
-			snprintf(note, notelen, "bzImage payload (%s) taken from the cache %s", fmt, path);
+		fd = kcache_lookup(&cache, key, out_len);
+		if (fd >= 0 && map_payload(fd, out_len, bz->path, out) == 0) {
+			snprintf(note, notelen, "bzImage payload (%s) taken from the cache", fmt);
+			kcache_close(&cache);
 			return 0;
 		}
+		if (fd >= 0)
+			close(fd);
 	}
-	out_len = le32(d + start + plen - 4);
-	if (out_len == 0 || out_len > MAX_KERNEL || !(out->data = malloc(out_len))) {
-		err_set(err, errlen, "%s: implausible decompressed size %u", bz->path, out_len);
+	fd = output_file(&cache, out_len, &cached);
+	if (fd < 0) {
+		err_set(err, errlen, "%s: no file for the decompressed kernel: %s", bz->path,
+			strerror(errno));
+		kcache_close(&cache);
 		return -1;
 	}
-	if (decode(fmt, d + start, plen, out->data, out_len, &done) || done != out_len) {
-		err_set(err, errlen, "%s: corrupt %s payload (%zu of %u bytes decompressed)", bz->path,
-			fmt, done, out_len);
-		blob_free(out);
+	if (decompress_into(bz, fmt, d + start, plen, out_len, fd, valid, &ok, err, errlen)) {
+		close(fd);
+		kcache_close(&cache);
 		return -1;
 	}
-	out->size = out_len;
-	out->path = bz->path;
 	blob_drop_pages(bz);
-	{
-		unsigned long long ms = (now_ns() - t0) / 1000000;
-		bool cached = cache_dir && cache_write(cache_dir, path, out);
-		struct blob mapped;
-
-		/* Swap the heap copy for a mapping of the cache file: its pages
-		 * can then leave shrike's memory once the guest has its copy. */
-		if (cached && cache_read(path, &mapped)) {
-			blob_free(out);
-			*out = mapped;
-			out->path = bz->path;
-		}
-
-		snprintf(note, notelen, "bzImage payload (%s) decompressed on the host in %llu ms, %s%s",
-			 fmt, ms, cached ? "cached at " : "not cached", cached ? path : "");
+	cached = cached && ok && kcache_commit(&cache, fd, key, out_len) == 0;
+	if (!cached && cache.dirfd < 0 && cache.why[0])
+		snprintf(note, notelen, "bzImage payload (%s) decompressed on the host in %llu ms, not "
+			 "cached: %s", fmt, (unsigned long long)((now_ns() - t0) / 1000000), cache.why);
+	else
+		snprintf(note, notelen, "bzImage payload (%s) decompressed on the host in %llu ms, %s",
+			 fmt, (unsigned long long)((now_ns() - t0) / 1000000),
+			 cached ? "cached" : "not cached");
+	kcache_close(&cache);
+	if (!cached)
+		fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+	if (map_payload(fd, out_len, bz->path, out)) {
+		err_set(err, errlen, "%s: cannot map the decompressed kernel: %s", bz->path,
+			strerror(errno));
+		close(fd);
+		return -1;
 	}
 	return 0;
 }

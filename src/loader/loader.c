@@ -14,46 +14,91 @@
 /* Guest images larger than this are refused before they are read. */
 #define BLOB_MAX (1ull << 32)
 
+static struct file_id file_id_of(const struct stat *st)
+{
+	return (struct file_id){ (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+				 (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec };
+}
+
+/* An unlinked file for a pin: on disk ($TMPDIR, /var/tmp), not in memory,
+ * unless no such directory takes one. */
+static int pin_file(void)
+{
+	const char *dirs[] = { getenv("TMPDIR"), "/var/tmp", "/tmp" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int fd = dirs[i] && *dirs[i] ? open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
+
+		if (fd >= 0)
+			return fd;
+	}
+	return memfd_create("shrike-pin", MFD_CLOEXEC);
+}
+
+/* Copies `size` bytes of user_fd into a new pin; returns its fd or -1. */
+static int pin(int user_fd, uint64_t size)
+{
+	int fd = pin_file();
+	loff_t in = 0, out = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((uint64_t)in < size) {
+		ssize_t n = copy_file_range(user_fd, &in, fd, &out, (size_t)(size - (uint64_t)in), 0);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;        /* the file shrank meanwhile */
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 int blob_read(struct blob *b, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd;
+	void *p;
 
 	memset(b, 0, sizeof(*b));
 	b->path = path;
-	b->fd = -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	b->fd = b->user_fd = -1;
+	b->user_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (b->user_fd < 0) {
 		err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(b->user_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		err_set(err, errlen, "%s: not a regular file", path);
-		close(fd);
+		blob_free(b);
 		return -1;
 	}
 	if ((uint64_t)st.st_size > BLOB_MAX) {
 		err_set(err, errlen, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
-		close(fd);
+		blob_free(b);
 		return -1;
 	}
 	b->size = (size_t)st.st_size;
-	if (b->size) {
-		/* Mapped, not read: the guest's copy is what counts, and a reset
-		 * reloads from the page cache. */
-		void *p = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, fd, 0);
-
-		if (p == MAP_FAILED) {
-			err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		b->data = p;
-		b->mapped = true;
-		b->fd = fd;
+	b->id = file_id_of(&st);
+	if (!b->size)
 		return 0;
+	b->fd = pin(b->user_fd, b->size);
+	if (b->fd < 0) {
+		err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		blob_free(b);
+		return -1;
 	}
-	close(fd);
+	/* Mapped, not read: the guest's copy is what counts, and a reset
+	 * reloads from the page cache. */
+	p = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, b->fd, 0);
+	if (p == MAP_FAILED) {
+		err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		blob_free(b);
+		return -1;
+	}
+	b->data = p;
+	b->mapped = true;
 	return 0;
 }
 
@@ -65,16 +110,18 @@ void blob_drop_pages(const struct blob *b)
 
 void blob_free(struct blob *b)
 {
-	if (b->mapped) {
+	if (b->mapped)
 		munmap(b->data, b->size);
-		close(b->fd);
-	} else {
+	else
 		free(b->data);
-	}
+	if (b->mapped && b->fd >= 0)
+		close(b->fd);
+	if (b->user_fd > 0)
+		close(b->user_fd);
 	b->data = NULL;
 	b->size = 0;
 	b->mapped = false;
-	b->fd = -1;
+	b->fd = b->user_fd = -1;
 }
 
 uint8_t *plan_alloc(struct boot_plan *plan, size_t size)
@@ -122,7 +169,8 @@ int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, con
 		err_set(err, errlen, "%s: too many segments (more than %d)", what, BOOT_MAX_SEGMENTS);
 		return -1;
 	}
-	plan->seg[plan->nseg++] = (struct load_segment){ gpa, data, filesz, memsz, what };
+	plan->seg[plan->nseg++] = (struct load_segment){ .gpa = gpa, .data = data, .filesz = filesz,
+						   .memsz = memsz, .what = what };
 	return 0;
 }
 
@@ -133,8 +181,8 @@ static int plan_bzimage(const struct loader_input *in, struct boot_plan *plan, c
 {
 	if (in->linux_boot == KERNEL_BOOT_PROTOCOL)
 		return bzimage_plan(in, plan, err, errlen);
-	if (bzimage_decompress(&in->kernel, in->cache_dir, &plan->vmlinux, plan->note,
-			       sizeof(plan->note), err, errlen))
+	if (bzimage_decompress(&in->kernel, in->cache_dir, in->mem->total, pvh_detect,
+			       &plan->vmlinux, plan->note, sizeof(plan->note), err, errlen))
 		return -1;
 	if (!pvh_detect(plan->vmlinux.data, plan->vmlinux.size)) {
 		if (in->linux_boot == KERNEL_BOOT_PVH) {
@@ -188,23 +236,43 @@ int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err
 	return -1;
 }
 
-/* The mapped file a segment's bytes come from, or NULL. */
-static const struct blob *source_of(const struct boot_plan *plan, const uint8_t *p)
+/* The mapped file a segment's bytes come from (its index), or -1. */
+static int source_of(const struct boot_plan *plan, const uint8_t *p)
 {
 	for (unsigned i = 0; i <= plan->nsources; i++) {
 		const struct blob *b = i < plan->nsources ? &plan->sources[i] : &plan->vmlinux;
 
 		if (b->mapped && b->fd >= 0 && p >= b->data && p < b->data + b->size)
-			return b;
+			return (int)i;
 	}
-	return NULL;
+	return -1;
+}
+
+static const struct blob *source_blob(const struct boot_plan *plan, int i)
+{
+	return (unsigned)i < plan->nsources ? &plan->sources[i] : &plan->vmlinux;
+}
+
+/* The user's file behind a blob is still the one that was opened. */
+static bool user_file_unchanged(const struct blob *b)
+{
+	struct stat st;
+	struct file_id now;
+
+	if (b->user_fd <= 0)
+		return true;
+	if (fstat(b->user_fd, &st) < 0)
+		return false;
+	now = file_id_of(&st);
+	return now.dev == b->id.dev && now.ino == b->id.ino && now.size == b->id.size &&
+	       now.mtime_sec == b->id.mtime_sec && now.mtime_nsec == b->id.mtime_nsec;
 }
 
 /* Straight from the file into guest RAM: the bytes never become shrike's
- * own resident memory (a mapped copy would, until dropped). */
+ * own resident memory, and the mapping is never touched. */
 static bool copy_from_file(const struct blob *b, const uint8_t *src, uint8_t *dst, uint64_t len)
 {
-	uint64_t off = (uint64_t)(src - b->data), done = 0;
+	uint64_t off = b->file_off + (uint64_t)(src - b->data), done = 0;
 
 	while (done < len) {
 		ssize_t n = pread(b->fd, dst + done, len - done, (off_t)(off + done));
@@ -219,23 +287,69 @@ static bool copy_from_file(const struct blob *b, const uint8_t *src, uint8_t *ds
 	return true;
 }
 
-void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem)
+/* At a reset: one line per changed file, the first time it is seen. */
+static void note_changes(struct boot_plan *plan)
 {
-	for (unsigned i = 0; i < plan->nseg; i++) {
-		const struct load_segment *s = &plan->seg[i];
+	for (unsigned i = 0; i < plan->nsources; i++) {
+		if (plan->change_reported[i] || user_file_unchanged(&plan->sources[i]))
+			continue;
+		plan->change_reported[i] = true;
+		log_error("%s changed since the VM started; the reset loads the bytes validated "
+			  "at start", plan->sources[i].path);
+	}
+}
+
+static int load_segment(struct boot_plan *plan, struct load_segment *s, uint8_t *dst, char *err,
+			size_t errlen)
+{
+	int i = source_of(plan, s->data);
+	const struct blob *b = i >= 0 ? source_blob(plan, i) : NULL;
+	uint8_t d[DIGEST_SIZE];
+
+	if (s->filesz && b) {
+		if (!copy_from_file(b, s->data, dst, s->filesz)) {
+			err_set(err, errlen, "%s: cannot read it again: %s", b->path,
+				errno ? strerror(errno) : "short read");
+			return -1;
+		}
+		/* What a private copy holds cannot change; checked anyway. */
+		digest(dst, s->filesz, d);
+		if (s->loaded_set && memcmp(d, s->loaded, DIGEST_SIZE)) {
+			err_set(err, errlen, "%s: the bytes of %s differ from those loaded at start; "
+				"not booting them", b->path, s->what);
+			return -1;
+		}
+		memcpy(s->loaded, d, DIGEST_SIZE);
+		s->loaded_set = true;
+	} else if (s->filesz) {
+		/* Bytes the plan owns (boot information, page tables). */
+		memcpy(dst, s->data, s->filesz);
+	}
+	memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	return 0;
+}
+
+int boot_plan_commit(struct boot_plan *plan, struct guest_mem *mem, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (plan->committed)
+		note_changes(plan);
+	for (unsigned i = 0; i < plan->nseg && !r; i++) {
+		struct load_segment *s = &plan->seg[i];
 		uint8_t *dst = gpa_to_hva(mem, s->gpa, s->memsz);
-		const struct blob *b = source_of(plan, s->data);
 
 		/* plan_add() checked the range; a NULL here would be a bug. */
 		if (!dst)
 			abort();
-		if (!b || !copy_from_file(b, s->data, dst, s->filesz))
-			memcpy(dst, s->data, s->filesz);
-		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+		r = load_segment(plan, s, dst, err, errlen);
 	}
 	for (unsigned i = 0; i < plan->nsources; i++)
 		blob_drop_pages(&plan->sources[i]);
 	blob_drop_pages(&plan->vmlinux);
+	if (!r)
+		plan->committed = true;
+	return r;
 }
 
 void boot_plan_free(struct boot_plan *plan)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/digest.h"
 #include "core/memory.h"
 
 /* Little-endian fields of image headers (any alignment). */
@@ -39,6 +40,10 @@ struct load_segment {
 	uint64_t filesz;
 	uint64_t memsz;
 	const char *what;          /* for error messages */
+	/* SHA-256 of the bytes loaded the first time: a reset loads exactly
+	 * those bytes again or refuses (the file may have changed). */
+	uint8_t loaded[DIGEST_SIZE];
+	bool loaded_set;
 };
 
 enum entry_mode {
@@ -60,14 +65,32 @@ struct entry_state {
 	uint64_t cr3;              /* ENTRY_LONG64: identity-mapping page tables */
 };
 
-/* A file the user named, mapped read-only (mapped = true), or a buffer
- * (a decompressed kernel without a cache, the tests' images). */
+/* What identifies a file's contents without reading it. */
+struct file_id {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, mtime_nsec;
+};
+
+/*
+ * A file mapped read-only (mapped = true), or a buffer (the tests' images).
+ *
+ * A file the user named is pinned when it is opened: shrike copies it (in
+ * the kernel; a reflink where the file system can) into an unlinked
+ * private file on disk and maps that, so the bytes it validates are the
+ * bytes it loads, at start and at every reset, whatever happens to the
+ * user's file later.  The user's file stays open (user_fd) only so that a
+ * reset can say that it changed.  A cache entry or memfd that shrike made
+ * itself is used as it is.
+ */
 struct blob {
 	const char *path;
 	uint8_t *data;
 	size_t size;
 	bool mapped;
-	int fd;                    /* mapped blobs: the open file, for pread */
+	int fd;                    /* mapped blobs: the file mapped, for pread */
+	uint64_t file_off;         /* where data starts in that file */
+	int user_fd;               /* the user's file (0 or -1: none) */
+	struct file_id id;         /* the user's file when it was opened */
 };
 
 struct boot_plan {
@@ -76,12 +99,14 @@ struct boot_plan {
 	uint8_t *owned[8];         /* buffers the plan allocated (boot info, GDT) */
 	unsigned nowned;
 	struct entry_state entry;
+	bool committed;            /* loaded once: later loads are checked */
 	const char *format;        /* "multiboot-elf", "bzImage (boot protocol)", ... */
 	uint64_t rsdp;             /* ACPI RSDP address, 0 if none */
 	struct blob vmlinux;       /* a bzImage's payload decompressed on the host */
 	/* Copies (not owners) of the input files the segments come from; the
 	 * caller keeps the files open and mapped while the plan is used. */
 	struct blob sources[18];
+	bool change_reported[18];
 	unsigned nsources;
 	char note[256];            /* how the image was prepared (--stats) */
 };
@@ -139,9 +164,11 @@ int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct b
 	     char *err, size_t errlen);
 
 /* A bzImage's compressed payload, decompressed on the host (lz4, gzip, xz,
- * zstd, bzip2, lzma) into out (malloc'd), or read from / written to the
- * cache.  Returns 0, or -1 with a message. */
-int bzimage_decompress(const struct blob *bz, const char *cache_dir, struct blob *out, char *note,
+ * zstd, bzip2, lzma) into a mapped file (out), at most max_size bytes; read
+ * from or added to the cache under cache_dir (NULL: none) when `valid`
+ * (NULL: anything) accepts it.  Returns 0, or -1 with a message. */
+int bzimage_decompress(const struct blob *bz, const char *cache_dir, uint64_t max_size,
+		       bool (*valid)(const uint8_t *, size_t), struct blob *out, char *note,
 		       size_t notelen, char *err, size_t errlen);
 /* True if the image carries a valid multiboot v1 header in its first 8 KiB. */
 bool multiboot_detect(const uint8_t *data, size_t size);
@@ -153,8 +180,12 @@ int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, con
 uint8_t *plan_alloc(struct boot_plan *plan, size_t size);
 
 /* Copies every segment into guest RAM (already validated), then drops the
- * source files' pages from shrike's resident memory. */
-void boot_plan_commit(const struct boot_plan *plan, struct guest_mem *mem);
+ * source files' pages from shrike's resident memory.  The first commit
+ * records what it loaded; a later one (a reset) checks that each source
+ * file is still the same file (inode, size, modification time) and that
+ * the bytes it loads are those loaded first (SHA-256).  Returns 0, or -1
+ * with a one-line message (the guest RAM is then not a bootable image). */
+int boot_plan_commit(struct boot_plan *plan, struct guest_mem *mem, char *err, size_t errlen);
 void boot_plan_free(struct boot_plan *plan);
 
 #endif

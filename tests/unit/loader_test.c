@@ -96,7 +96,7 @@ static void elf_accepted(void)
 	CHECK_EQ(p.nseg, 3);               /* kernel, GDT, boot information */
 	CHECK_EQ(p.seg[0].gpa, 0x100000);
 	CHECK_EQ(p.seg[0].memsz, 0x1000);
-	boot_plan_commit(&p, &mem);
+	CHECK_EQ(boot_plan_commit(&p, &mem, err, sizeof(err)), 0);
 	mbi = gpa_to_hva(&mem, p.entry.rbx, 64);
 	CHECK(mbi);
 	CHECK(mbi[0] & (1u << 6));         /* memory map */
@@ -131,12 +131,12 @@ static void modules_placed(void)
 	const uint32_t *mbi, *mods;
 
 	make_elf(0x100000, 0x1800);
-	in.modules[0] = (struct blob){ "initrd", m0, sizeof(m0), false, -1 };
-	in.modules[1] = (struct blob){ "mod1", m1, sizeof(m1), false, -1 };
+	in.modules[0] = (struct blob){ .path = "initrd", .data = m0, .size = sizeof(m0), .fd = -1 };
+	in.modules[1] = (struct blob){ .path = "mod1", .data = m1, .size = sizeof(m1), .fd = -1 };
 	in.module_args[1] = "a=b";
 	in.nmodules = 2;
 	CHECK_EQ(loader_plan(&in, &p, err, sizeof(err)), 0);
-	boot_plan_commit(&p, &mem);
+	CHECK_EQ(boot_plan_commit(&p, &mem, err, sizeof(err)), 0);
 	mbi = gpa_to_hva(&mem, p.entry.rbx, 64);
 	CHECK_EQ(mbi[5], 2);
 	mods = gpa_to_hva(&mem, mbi[6], 32);
@@ -197,11 +197,11 @@ static void flat_rules(void)
 	CHECK(loader_plan(&in, &p, err, sizeof(err)) != 0);
 	CHECK_CONTAINS(err, "empty");
 	boot_plan_free(&p);
-	in.kernel = (struct blob){ "flat", big, sizeof(big), false, -1 };
+	in.kernel = (struct blob){ .path = "flat", .data = big, .size = sizeof(big), .fd = -1 };
 	CHECK(loader_plan(&in, &p, err, sizeof(err)) != 0);
 	CHECK_CONTAINS(err, "exceeds");
 	boot_plan_free(&p);
-	in.kernel = (struct blob){ "flat", img, 16, false, -1 };
+	in.kernel = (struct blob){ .path = "flat", .data = img, .size = 16, .fd = -1 };
 	CHECK_EQ(loader_plan(&in, &p, err, sizeof(err)), 0);
 	CHECK_EQ(p.entry.mode, ENTRY_REAL16);
 	CHECK_EQ(p.entry.real_segment, 0x1000);
