@@ -21,11 +21,13 @@ command -v qemu-system-x86_64 >/dev/null || apt-get install -y -q qemu-system-x8
 cycles() {
 	local name=$1 secs=$2 pid
 	shift 2
-	"$@" 2>"$OUT/$name.err" | "$OUT/stamp" >"$OUT/$name.log" &
+	# The VMM's own pid (not the pipeline's), so that only it is stopped.
+	"$@" 2>"$OUT/$name.err" > >("$OUT/stamp" >"$OUT/$name.log") &
 	pid=$!
 	sleep "$secs"
-	pkill -TERM -P $$ -f "$(basename "$1")" 2>/dev/null || true
+	kill -TERM $pid 2>/dev/null || true
 	wait $pid 2>/dev/null || true
+	sleep 0.2
 	grep ' MARK' "$OUT/$name.log" | awk 'NR > 1 {print $1 - prev} {prev = $1}' >>"$OUT/$name.times"
 }
 

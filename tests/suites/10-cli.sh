@@ -31,6 +31,8 @@ suite_cli() {
 	usage_error cli_malformed_kernel "unrecognised kernel format" run --kernel "$TMP/random.img"
 	usage_error cli_truncated_kernel "truncated" run --kernel "$TMP/truncated.elf"
 	usage_error cli_memory_zero "--memory" run --kernel "$K/hello.elf" --memory 0
+	usage_error cli_memory_not_page_multiple "not a multiple of 4 KiB" run --kernel "$K/hello.elf" \
+		--memory 1000001K
 	usage_error cli_memory_beyond_host "exceeds the host" run --kernel "$K/hello.elf" --memory 64T
 	usage_error cli_cpus_zero "--cpus" run --kernel "$K/hello.elf" --cpus 0
 	usage_error cli_bad_sync_mode "unknown value" run --kernel "$K/hello.elf" --sync eager
