@@ -6,14 +6,11 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 
+#include "cli/launch.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "core/vm.h"
-#include "loader/loader.h"
-
-#define SHRIKE_VERSION "0.1.0"
-#define EXIT_USAGE 2
-#define EXIT_VMM   1
+#include "core/version.h"
+#include "core/vcpu.h"
 
 static void usage(FILE *f)
 {
@@ -38,7 +35,15 @@ static void usage(FILE *f)
 		"  --trace-msrs             include MSR values in the trace\n"
 		"  --stats                  print exit and sync counters at exit\n"
 		"  --uuid UUID              the VM's UUID (default: random, kept across resets)\n"
+		"  --name NAME              the VM's name (QMP query-name)\n"
 		"  --no-vmport, --no-vapic  remove those devices\n"
+		"  --debug-exit-status qemu|distinct  guest exit values as QEMU maps them, or\n"
+		"                           never colliding with shrike's own statuses\n"
+		"  --qmp unix:PATH[,server=on][,wait=off]  QMP control socket\n"
+		"  --paused                 start with every vCPU stopped (QMP cont starts them)\n"
+		"  --no-shutdown            a guest power-off stops the VM instead of ending it\n"
+		"  --incoming file:PATH     restore a snapshot (QMP migrate file:PATH saves one)\n"
+		"  --restore-ram map|read   map the snapshot's RAM (default) or read it\n"
 		"\n"
 		"exit status: 0 power-off, (v<<1)|1 debug-exit write of v, 1 VMM failure,\n"
 		"2 bad usage or input, 128+n killed by signal n\n");
@@ -59,131 +64,11 @@ static uint64_t host_memory(void)
 	return (uint64_t)si.totalram * si.mem_unit;
 }
 
-/* Where decompressed kernels are kept: $XDG_CACHE_HOME/shrike or
- * ~/.cache/shrike (NULL without either). */
-static const char *kernel_cache_dir(void)
-{
-	static char dir[4096];
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (xdg && *xdg)
-		n = snprintf(dir, sizeof(dir), "%s/shrike", xdg);
-	else if (home && *home)
-		n = snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
-	else
-		return NULL;
-	/* A truncated path would name some other directory: no cache. */
-	return n > 0 && (size_t)n < sizeof(dir) - 128 ? dir : NULL;
-}
-
-/* Reads the kernel, initrd and modules named on the command line. */
-static int read_inputs(const struct vm_config *cfg, struct loader_input *in, char *err,
-		       size_t errlen)
-{
-	memset(in, 0, sizeof(*in));
-	if (blob_read(&in->kernel, cfg->kernel_path, err, errlen))
-		return -1;
-	in->force_flat = cfg->kernel_format == FORMAT_FLAT;
-	in->cmdline = cfg->cmdline;
-	in->linux_boot = (enum kernel_boot)cfg->kernel_boot;
-	in->cache_dir = kernel_cache_dir();
-	if (cfg->initrd_path) {
-		if (blob_read(&in->modules[0], cfg->initrd_path, err, errlen))
-			return -1;
-		in->nmodules = 1;
-	}
-	for (unsigned i = 0; i < cfg->nmodules; i++) {
-		if (blob_read(&in->modules[in->nmodules], cfg->modules[i].path, err, errlen))
-			return -1;
-		in->module_args[in->nmodules++] = cfg->modules[i].args;
-	}
-	return 0;
-}
-
-static void free_inputs(struct loader_input *in)
-{
-	blob_free(&in->kernel);
-	for (unsigned i = 0; i < in->nmodules; i++)
-		blob_free(&in->modules[i]);
-}
-
-/* Reads and validates every input before KVM is touched, so that bad
- * input is reported as such even on a machine without /dev/kvm. */
-static int prepare(const struct vm_config *cfg, struct loader_input *in, struct guest_mem *mem,
-		   struct boot_plan *plan)
-{
-	char err[512];
-	int r;
-
-	memset(plan, 0, sizeof(*plan));
-	memset(mem, 0, sizeof(*mem));
-	if (read_inputs(cfg, in, err, sizeof(err)))
-		return usage_error(err);
-	r = guest_mem_init(mem, cfg->memory);
-	if (r) {
-		log_error("cannot reserve %llu MiB of guest memory: %s",
-			  (unsigned long long)(cfg->memory >> 20), strerror(-r));
-		return EXIT_VMM;
-	}
-	in->mem = mem;
-	in->ncpus = cfg->cpus;
-	if (loader_plan(in, plan, err, sizeof(err)))
-		return usage_error(err);
-	return 0;
-}
-
-/* The main thread serves SIGINT, SIGTERM and SIGHUP through a signalfd
- * (core/vm.c), and vCPU threads take only the kick signal: block them all
- * before the first thread exists (threads inherit the mask).  Until then
- * the default actions apply, so a long decompression can be interrupted. */
-static void block_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-static int run(const struct vm_config *cfg)
-{
-	struct loader_input in;
-	struct guest_mem mem;
-	struct boot_plan plan;
-	struct vm vm;
-	int status, r;
-
-	status = prepare(cfg, &in, &mem, &plan);
-	if (status) {
-		boot_plan_free(&plan);
-		guest_mem_free(&mem);
-		free_inputs(&in);
-		return status;
-	}
-	r = vm_create(&vm, cfg, &mem);
-	if (r) {
-		boot_plan_free(&plan);
-		vm_destroy(&vm);
-		free_inputs(&in);
-		return r == -EDOM ? EXIT_USAGE : EXIT_VMM;
-	}
-	block_signals();
-	status = vm_boot(&vm, &plan) || vm_start(&vm) ? EXIT_VMM : 0;
-	if (!status)
-		status = vm_wait(&vm);
-	vm_destroy(&vm);
-	free_inputs(&in);
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
 	char err[512];
+	uint64_t start = now_ns();
 
 	if (argc < 2)
 		return usage_error("missing command (usage: shrike run --kernel PATH [options]; "
@@ -199,6 +84,7 @@ int main(int argc, char **argv)
 	config_defaults(&cfg);
 	if (config_parse(&cfg, argc - 2, argv + 2, err, sizeof(err)))
 		return usage_error(err);
+	cfg.start_ns = start;
 	if (cfg.memory > host_memory()) {
 		snprintf(err, sizeof(err), "--memory: %llu MiB exceeds the host's %llu MiB",
 			 (unsigned long long)(cfg.memory >> 20),
@@ -209,5 +95,5 @@ int main(int argc, char **argv)
 	 * the serial backend) instead of killing shrike. */
 	signal(SIGPIPE, SIG_IGN);
 	vcpu_signals_init();
-	return run(&cfg);
+	return launch(&cfg);
 }

@@ -40,6 +40,25 @@ run_c_test() {
 	fi
 }
 
+# Counts the PASS/FAIL/SKIP lines of a Python test script (python3 SCRIPT ARGS).
+run_py_test() {
+	local name=$1 line n
+	shift
+	timeout -k 5 900 python3 "$@" >"$TMP/py.out" 2>"$TMP/py.err"
+	local rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		PASS\ *) pass "${line#PASS }" ;;
+		FAIL\ *) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
+		SKIP\ *) n=${line#SKIP }; skip "${n%%:*}" "${n#*: }" ;;
+		"  "*) echo "$line" ;;
+		esac
+	done <"$TMP/py.out"
+	if [ $rc -ne 0 ]; then
+		fail "$name" "exited with $rc: $(tail -3 "$TMP/py.err" | tr '\n' ' ')"
+	fi
+}
+
 # run_vm SECONDS ARGS...: runs shrike with a hard time limit; sets $status.
 # stdout -> $TMP/out, stderr -> $TMP/err.
 run_vm() {

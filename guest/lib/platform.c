@@ -44,9 +44,28 @@ void delay_us(uint64_t us)
 	while (waited < ticks) {
 		uint32_t now = pm_timer();
 
-		waited += (uint32_t)(now - last);
+		/* QEMU's PIIX4 timer has 24 bits, shrike's 32: count in 24. */
+		waited += (now - last) & 0xffffff;
 		last = now;
 	}
+}
+
+uint32_t ioapic_read(unsigned reg)
+{
+	mmio_write32(IOAPIC_BASE, reg);
+	return mmio_read32(IOAPIC_BASE + 0x10);
+}
+
+void ioapic_write(unsigned reg, uint32_t v)
+{
+	mmio_write32(IOAPIC_BASE, reg);
+	mmio_write32(IOAPIC_BASE + 0x10, v);
+}
+
+void ioapic_route(unsigned pin, unsigned vector, uint32_t flags, unsigned dest)
+{
+	ioapic_write(0x10 + 2 * pin + 1, dest << 24);
+	ioapic_write(0x10 + 2 * pin, vector | flags);
 }
 
 uint32_t lapic_read(unsigned reg)

@@ -132,6 +132,18 @@ __attribute__((noreturn)) void reset_by(enum reset_source how);
 uint64_t tsc_hz_from_pit(void);
 void delay_us(uint64_t us);
 
+/* ---- IOAPIC (0xFEC00000) ---- */
+#define IOAPIC_BASE 0xfec00000ull
+#define IOAPIC_LEVEL      (1u << 15)
+#define IOAPIC_LOW_ACTIVE (1u << 13)
+#define IOAPIC_LOGICAL    (1u << 11)
+#define IOAPIC_MASKED     (1u << 16)
+uint32_t ioapic_read(unsigned reg);
+void ioapic_write(unsigned reg, uint32_t v);
+/* Routes pin to vector on the CPU(s) `dest` (APIC ID, or logical mask with
+ * IOAPIC_LOGICAL in flags); flags add trigger, polarity, mask. */
+void ioapic_route(unsigned pin, unsigned vector, uint32_t flags, unsigned dest);
+
 /* ---- LAPIC and SMP ---- */
 #define LAPIC_BASE 0xfee00000ull
 uint32_t lapic_read(unsigned reg);

@@ -3,19 +3,10 @@
  * newline (or after "timeout" seconds without one). */
 #include "rt.h"
 
-#define IOAPIC 0xfec00000ull
 #define COM1 0x3f8
 
 static volatile bool done;
 static volatile unsigned received;
-
-static void ioapic_route(unsigned pin, unsigned vector)
-{
-	mmio_write32(IOAPIC, 0x10 + 2 * pin);
-	mmio_write32(IOAPIC + 0x10, vector);       /* fixed, physical, edge, unmasked */
-	mmio_write32(IOAPIC, 0x11 + 2 * pin);
-	mmio_write32(IOAPIC + 0x10, 0);            /* destination APIC 0 */
-}
 
 static void com1_irq(struct frame *f)
 {
@@ -37,7 +28,7 @@ void test_main(void)
 {
 	lapic_enable();
 	set_handler(0x24, com1_irq);
-	ioapic_route(4, 0x24);
+	ioapic_route(4, 0x24, 0, 0);               /* fixed, physical, edge, APIC 0 */
 	outb(COM1 + 1, 0x01);                      /* IER: received data */
 	outb(COM1 + 4, 0x08);                      /* MCR: OUT2 */
 	kprintf("echo: ready\n");

@@ -13,11 +13,11 @@ static void ap_spin(unsigned cpu)
 
 void test_main(void)
 {
-	unsigned n = fw_cfg_cpu_count();
+	unsigned n = fw_cfg_cpu_count(), ms = cmdline_uint("ms=");
 
 	if (n > 1)
 		smp_start_aps(n, ap_spin);
 	kprintf("spin: %u CPUs busy\n", n);
-	delay_us(1500000);
+	delay_us((ms ? ms : 1500) * 1000ull);
 	stop = true;
 }

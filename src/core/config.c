@@ -142,6 +142,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 	static const char *const formats[] = { "auto", "flat" };
 	static const char *const boots[] = { "auto", "protocol", "pvh" };
 	static const char *const dexit[] = { "qemu", "distinct" };
+	static const char *const ram[] = { "map", "read" };
 	int choice;
 
 	if (!strcmp(opt, "--kernel")) {
@@ -169,6 +170,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 			err_set(err, errlen, "--cpus: expected a number from 1, got '%s'", val);
 			return -1;
 		}
+		cfg->cpus_set = true;
 	} else if (!strcmp(opt, "--memory")) {
 		if (parse_size(val, &cfg->memory) || cfg->memory < (1ull << 20)) {
 			err_set(err, errlen, "--memory: expected a size of at least 1M "
@@ -179,6 +181,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 			err_set(err, errlen, "--memory: %s is not a multiple of 4 KiB", val);
 			return -1;
 		}
+		cfg->memory_set = true;
 	} else if (!strcmp(opt, "--debug-exit-status")) {
 		if (choose(opt, val, dexit, 2, &choice, err, errlen))
 			return -1;
@@ -195,6 +198,16 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		cfg->sync = (enum sync_mode)choice;
 	} else if (!strcmp(opt, "--trace-sync")) {
 		cfg->trace_path = val;
+	} else if (!strcmp(opt, "--qmp")) {
+		cfg->qmp = val;
+	} else if (!strcmp(opt, "--incoming")) {
+		cfg->incoming = val;
+	} else if (!strcmp(opt, "--restore-ram")) {
+		if (choose(opt, val, ram, 2, &choice, err, errlen))
+			return -1;
+		cfg->restore_read = choice == 1;
+	} else if (!strcmp(opt, "--name")) {
+		cfg->name = val;
 	} else if (!strcmp(opt, "--uuid")) {
 		if (parse_uuid(val, cfg->uuid)) {
 			err_set(err, errlen, "--uuid: expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, got '%s'",
@@ -218,6 +231,10 @@ static int parse_flag(struct vm_config *cfg, const char *opt)
 		cfg->no_vmport = true;
 	else if (!strcmp(opt, "--no-vapic"))
 		cfg->no_vapic = true;
+	else if (!strcmp(opt, "--paused"))
+		cfg->start_paused = true;
+	else if (!strcmp(opt, "--no-shutdown"))
+		cfg->no_shutdown = true;
 	else
 		return 1;
 	return 0;
@@ -255,8 +272,13 @@ int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t
 			return -1;
 		}
 	}
-	if (!cfg->kernel_path) {
-		err_set(err, errlen, "--kernel is required");
+	if (!cfg->kernel_path && !cfg->incoming) {
+		err_set(err, errlen, "--kernel is required (or --incoming file:PATH)");
+		return -1;
+	}
+	if (cfg->kernel_path && cfg->incoming) {
+		err_set(err, errlen, "--kernel and --incoming exclude each other: a snapshot holds "
+			"its boot images");
 		return -1;
 	}
 	if (cfg->trace_msrs && !cfg->trace_path) {

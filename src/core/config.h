@@ -16,6 +16,11 @@ enum kernel_format { FORMAT_AUTO, FORMAT_FLAT };
  * which can collide with shrike's own statuses (1, 128 + n), or distinct:
  * never one of those (values that would collide give 127). */
 enum debug_exit_status { DEBUG_EXIT_QEMU, DEBUG_EXIT_DISTINCT };
+/* Where the PIC, IOAPIC and PIT live: KVM (kernel) or shrike (split; the
+ * LAPIC stays in KVM). */
+enum irqchip_mode { IRQCHIP_KERNEL, IRQCHIP_SPLIT };
+
+struct kvm_cpuid2;
 
 struct module_arg {
 	const char *path;
@@ -46,6 +51,20 @@ struct vm_config {
 	uint16_t debug_exit_size;  /* 0: 4 */
 	enum debug_exit_status debug_exit_status;
 	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
+	bool no_shutdown;          /* a guest power-off stops the VM, does not end it */
+	const char *name;          /* --name (QMP query-name) */
+	uint64_t start_ns;         /* when main() began (the start-up timeline) */
+	const char *qmp;           /* --qmp unix:PATH[,server=on][,wait=off] */
+	const char *incoming;      /* --incoming file:PATH: restore a snapshot */
+	bool start_paused;         /* -S: vCPUs wait for QMP cont or a debugger */
+	bool restore_read;         /* --incoming: read RAM instead of mapping it */
+	bool cpus_set, memory_set; /* given on the command line */
+	const char *cpu_model;     /* --cpu (NULL: host) */
+	enum irqchip_mode irqchip;
+	/* Set by a restore: the vCPUs' CPUID table, and the snapshot file the
+	 * RAM is mapped from (a save over it is refused). */
+	const struct kvm_cpuid2 *cpuid;
+	uint64_t mapped_dev, mapped_ino;
 	bool uuid_set;
 	uint8_t uuid[16];          /* --uuid, in string (RFC 4122) byte order */
 };

@@ -13,6 +13,7 @@
  *   load      reads it back, validating every field (a snapshot file is
  *             input from outside); called before any vCPU runs
  *   stats     optional lines for --stats
+ *   powerdown optional: the machine's power button was pressed
  *   destroy   frees it, in reverse creation order
  */
 #ifndef SHRIKE_DEVICE_H
@@ -41,6 +42,7 @@ struct device_model {
 	int (*save)(void *opaque, struct snap_writer *w);
 	int (*load)(void *opaque, struct snap_reader *r);
 	void (*stats)(void *opaque, FILE *f);
+	void (*powerdown)(void *opaque);
 	void (*destroy)(void *opaque);
 };
 
@@ -56,5 +58,8 @@ int vm_add_device(struct vm *vm, const struct device_model *model, void *opaque)
 
 /* Finds a device by model name (NULL if the machine has none). */
 void *vm_find_device(const struct vm *vm, const char *name);
+
+/* Presses the power button (the device that has one); -ENODEV if none. */
+int vm_powerdown(struct vm *vm);
 
 #endif

@@ -1,6 +1,7 @@
 #include "core/memory.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -47,7 +48,27 @@ void guest_mem_free(struct guest_mem *mem)
 {
 	if (mem->host)
 		munmap(mem->host, mem->total);
+	free(mem->file);
 	memset(mem, 0, sizeof(*mem));
+}
+
+int guest_mem_note_file_backed(struct guest_mem *mem, gpa_t gpa, uint64_t size)
+{
+	struct mem_file_range *f = realloc(mem->file, (mem->nfile + 1) * sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	mem->file = f;
+	mem->file[mem->nfile++] = (struct mem_file_range){ gpa, size };
+	return 0;
+}
+
+bool guest_mem_file_backed(const struct guest_mem *mem, gpa_t gpa)
+{
+	for (size_t i = 0; i < mem->nfile; i++)
+		if (gpa >= mem->file[i].gpa && gpa - mem->file[i].gpa < mem->file[i].size)
+			return true;
+	return false;
 }
 
 void *gpa_to_hva(const struct guest_mem *mem, gpa_t gpa, uint64_t len)

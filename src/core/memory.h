@@ -22,11 +22,20 @@ struct mem_bank {
 	uint8_t *host;
 };
 
+/* A range of RAM mapped from a file (a restored snapshot): its pages are
+ * not zero just because they were never touched. */
+struct mem_file_range {
+	gpa_t gpa;
+	uint64_t size;
+};
+
 struct guest_mem {
 	uint8_t *host;          /* one host mapping for all banks */
 	uint64_t total;         /* bytes of RAM */
 	struct mem_bank bank[2];
 	unsigned nbanks;
+	struct mem_file_range *file;
+	size_t nfile;
 };
 
 /* Maps `size` bytes of zeroed RAM and lays it out in banks.  Returns 0 or
@@ -37,6 +46,10 @@ void guest_mem_free(struct guest_mem *mem);
 /* Host pointer for [gpa, gpa + len) if the whole range is RAM within one
  * bank, else NULL. */
 void *gpa_to_hva(const struct guest_mem *mem, gpa_t gpa, uint64_t len);
+
+/* Records / asks whether RAM at gpa is mapped from a file. */
+int guest_mem_note_file_backed(struct guest_mem *mem, gpa_t gpa, uint64_t size);
+bool guest_mem_file_backed(const struct guest_mem *mem, gpa_t gpa);
 
 /* End of the RAM bank that starts at 0 (the "low" RAM). */
 uint64_t guest_mem_low_end(const struct guest_mem *mem);

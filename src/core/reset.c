@@ -30,11 +30,6 @@
 #include "core/vm.h"
 #include "x86/reset.h"
 
-bool vm_pause_requested(const struct vm *vm)
-{
-	return __atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE);
-}
-
 void vm_request_reset(struct vm *vm, const char *source)
 {
 	bool first;
@@ -49,18 +44,17 @@ void vm_request_reset(struct vm *vm, const char *source)
 		vm->reset_pending = true;
 		vm->reset_request_ns = now_ns();
 		vm->reset_source = source;
-		__atomic_store_n(&vm->pause_requested, true, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vm->pause_lock);
 	if (!first)
 		return;
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_kick(vm->vcpu[i]);
-	chardev_interrupt(&vm->console);
+	/* At once, in the requesting thread: the vCPU that asked must not
+	 * run guest code again before the reset. */
+	vm_pause_async(vm, PAUSE_RESET);
 	vm_wake_main(vm);
 }
 
-static bool wait_until(struct vm *vm, const unsigned *counter, unsigned target)
+static bool wait_until_done(struct vm *vm, const unsigned *counter, unsigned target)
 {
 	pthread_mutex_lock(&vm->pause_lock);
 	while (*counter < target && !vm_stopping(vm))
@@ -111,10 +105,11 @@ static void resume_all(struct vm *vm)
 	vm->reset_latency_ns[vm->resets % RESET_LATENCY_SAMPLES] = latency;
 	vm->resets++;
 	vm->reset_pending = false;
-	__atomic_store_n(&vm->pause_requested, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->pause_lock);
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_kick(vm->vcpu[i]);
+	vm_notify(vm, &(struct vm_event){ .type = VM_EV_RESET, .source = vm->reset_source,
+					  .guest = strncmp(vm->reset_source, "host:", 5) != 0 });
+	/* Other pauses (QMP stop, the debugger) outlive the reset. */
+	vm_resume(vm, PAUSE_RESET);
 }
 
 void vm_reset_if_requested(struct vm *vm)
@@ -122,11 +117,14 @@ void vm_reset_if_requested(struct vm *vm)
 	char err[512];
 	bool pending;
 
+	/* Not while a snapshot is being written: it comes after. */
+	if (__atomic_load_n(&vm->save_in_progress, __ATOMIC_ACQUIRE))
+		return;
 	pthread_mutex_lock(&vm->pause_lock);
 	pending = vm->reset_pending;
 	vm->reset_done = 0;
 	pthread_mutex_unlock(&vm->pause_lock);
-	if (!pending || !wait_until(vm, &vm->paused, vm->ncpus))
+	if (!pending || !vm_wait_paused(vm))
 		return;
 	for (unsigned i = 0; i < vm->ndevices; i++)
 		if (vm->devices[i].model->reset)
@@ -146,7 +144,7 @@ void vm_reset_if_requested(struct vm *vm)
 			vm_request_stop(vm, STOP_ERROR, 1);
 			return;
 		}
-	if (!wait_until(vm, &vm->reset_done, vm->ncpus))
+	if (!wait_until_done(vm, &vm->reset_done, vm->ncpus))
 		return;
 	resume_all(vm);
 }

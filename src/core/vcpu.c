@@ -68,7 +68,7 @@ int vcpu_create(struct vm *vm, unsigned index, struct vcpu **out)
 		return -errno;
 	}
 	v->run_size = (size_t)mmap_size;
-	v->cpuid = cpuid_for_vcpu(vm->cpuid_supported, index, vm->ncpus);
+	v->cpuid = cpuid_for_vcpu(vm->cpuid_base, index, vm->ncpus);
 	if (!v->cpuid)
 		return -ENOMEM;
 	if (ioctl(v->fd, KVM_SET_CPUID2, v->cpuid) < 0) {
@@ -126,6 +126,13 @@ void vcpu_kick(struct vcpu *v)
 	pthread_mutex_unlock(&v->lock);
 	if (v->thread_started)
 		pthread_kill(v->thread, SIG_KICK);
+	/* A vCPU waiting for the serial reader must see queued work too. */
+	chardev_interrupt(&v->vm->console);
+}
+
+bool vcpu_current_has_work(void)
+{
+	return current_vcpu && __atomic_load_n(&current_vcpu->work_head, __ATOMIC_ACQUIRE);
 }
 
 /* Appends an item unless the vCPU's thread is not in its loop (then the
@@ -239,8 +246,20 @@ static void complete_pending_io(struct vcpu *v)
 	v->io_pending = false;
 }
 
-/* Parks the vCPU while the VM is paused for a reset, running the work the
- * reset queues (its reset put). */
+static bool must_park(const struct vcpu *v)
+{
+	return vm_pause_requested(v->vm) || __atomic_load_n(&v->held, __ATOMIC_ACQUIRE);
+}
+
+void vcpu_hold(struct vcpu *v, bool hold)
+{
+	__atomic_store_n(&v->held, hold, __ATOMIC_RELEASE);
+	vcpu_kick(v);
+}
+
+/* Parks the vCPU while the VM is paused (core/runstate.h) or the vCPU is
+ * held, running the work queued to it meanwhile (a reset put, a state get
+ * for the control socket or the debugger). */
 static void pause_point(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -252,7 +271,7 @@ static void pause_point(struct vcpu *v)
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
 	pthread_mutex_lock(&v->lock);
-	while (vm_pause_requested(vm) && !vm_stopping(vm)) {
+	while (must_park(v) && !vm_stopping(vm)) {
 		if (v->work_head) {
 			pthread_mutex_unlock(&v->lock);
 			process_work(v);
@@ -287,7 +306,7 @@ static void run_loop(struct vcpu *v)
 			wait_until_runnable(v);
 			continue;
 		}
-		if (vm_pause_requested(v->vm)) {
+		if (must_park(v)) {
 			pause_point(v);
 			continue;
 		}
@@ -296,6 +315,8 @@ static void run_loop(struct vcpu *v)
 			return;
 		}
 		cpu_state_before_run(v);
+		if (v->index == 0 && !v->vm->timeline[TL_FIRST_RUN])
+			v->vm->timeline[TL_FIRST_RUN] = now_ns();
 		r = ioctl(v->fd, KVM_RUN, 0);
 		v->stats.ioctls++;
 		cpu_state_after_run(v);
@@ -328,6 +349,7 @@ static void *vcpu_thread(void *arg)
 
 	current_vcpu = v;
 	pthread_setname_np(pthread_self(), v->name);
+	__atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

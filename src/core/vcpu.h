@@ -57,6 +57,8 @@ struct vcpu {
 	bool running;              /* allowed to enter the guest */
 	bool in_loop;              /* the thread owns the vCPU's ioctls */
 	bool io_pending;           /* the last exit left an I/O to complete */
+	bool held;                 /* parked on its own (the debugger) */
+	int tid;                   /* the thread's id, once it runs */
 
 	pthread_mutex_t lock;      /* protects the work queue and the flags above */
 	pthread_cond_t cond;
@@ -76,6 +78,10 @@ void vcpu_join(struct vcpu *vcpu);
 
 /* Kicks the vCPU out of KVM_RUN (or out of its idle wait). */
 void vcpu_kick(struct vcpu *vcpu);
+/* On a vCPU thread: work is queued to it (a wait should end). */
+bool vcpu_current_has_work(void);
+/* Holds the vCPU parked (or lets it go), whatever the VM's pause. */
+void vcpu_hold(struct vcpu *vcpu, bool hold);
 
 /* True on the vCPU's own thread, or while it is stopped. */
 bool vcpu_owned(const struct vcpu *vcpu);

@@ -91,6 +91,7 @@ static int create_machine(struct vm *vm)
 		log_error("KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
 		return -errno;
 	}
+	vm->kernel_irqchip = true;
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		log_error("KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
 		return -errno;
@@ -136,12 +137,24 @@ void *vm_find_device(const struct vm *vm, const char *name)
 	return NULL;
 }
 
+int vm_powerdown(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		if (vm->devices[i].model->powerdown) {
+			vm->devices[i].model->powerdown(vm->devices[i].opaque);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
 static bool console_interrupted(void *opaque)
 {
 	struct vm *vm = opaque;
 
-	return vm_stopping(vm) || vm_pause_requested(vm);
+	return vm_stopping(vm) || vm_pause_requested(vm) || vcpu_current_has_work();
 }
+
 
 static void console_wake(void *opaque)
 {
@@ -246,8 +259,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
 	vm->t0_ns = now_ns();
+	vm->timeline[TL_MAIN] = cfg->start_ns ? cfg->start_ns : vm->t0_ns;
+	vm->timeline[TL_CREATE] = vm->t0_ns;
 	vm->ncpus = cfg->cpus;
 	vm->rl = (struct ratelimit)RATELIMIT_INIT;
+	vm->start_cause = CAUSE_POST_INIT;
+	vm->run_state = RS_PRELAUNCH;
+	mainloop_init(&vm->loop);
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
@@ -266,21 +284,27 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	}
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->cpuid_supported = cpuid_get_supported(vm->kvm_fd);
-	if (vm->stop_efd < 0 || !vm->cpuid_supported) {
+	vm->cpuid_base = cpuid_copy(cfg->cpuid ? cfg->cpuid : vm->cpuid_supported);
+	if (vm->stop_efd < 0 || !vm->cpuid_supported || !vm->cpuid_base) {
 		log_error("cannot set up the VM: %s", strerror(errno));
 		return -EIO;
 	}
+	vm->timeline[TL_KVM_OPEN] = now_ns();
 	r = create_machine(vm);
 	if (!r)
 		r = save_irqchip_reset_state(vm);
+	vm->timeline[TL_MACHINE] = now_ns();
 	if (!r)
 		r = map_memory(vm);
+	vm->timeline[TL_MEMORY] = now_ns();
 	if (!r)
 		r = open_console(vm);
 	if (!r && board_pc_create(vm))
 		r = -EINVAL;
+	vm->timeline[TL_DEVICES] = now_ns();
 	if (!r)
 		r = create_vcpus(vm);
+	vm->timeline[TL_VCPUS] = now_ns();
 	if (!r && cfg->trace_path) {
 		char err[256];
 
@@ -308,6 +332,7 @@ void vm_destroy(struct vm *vm)
 		chardev_close(&vm->console);
 	msr_catalog_free(&vm->msrs);
 	free(vm->cpuid_supported);
+	free(vm->cpuid_base);
 	iobus_free(&vm->pio);
 	iobus_free(&vm->mmio);
 	trace_close(vm->trace);
@@ -337,11 +362,12 @@ int vm_boot(struct vm *vm, const struct boot_plan *plan)
 	return 0;
 }
 
-/* Work item: the FULL put after machine creation (seed backtrace 1). */
+/* Work item: the FULL put after machine creation (seed backtrace 1), or
+ * of a restored snapshot's state. */
 static void post_init_put(struct vcpu *v, void *arg)
 {
 	(void)arg;
-	if (cpu_state_put(v, PUT_FULL, CAUSE_POST_INIT, NULL)) {
+	if (cpu_state_put(v, PUT_FULL, v->vm->start_cause, NULL)) {
 		log_error("vCPU %u: initial state rejected by KVM", v->index);
 		vm_request_stop(v->vm, STOP_ERROR, 1);
 	}
@@ -349,6 +375,7 @@ static void post_init_put(struct vcpu *v, void *arg)
 
 int vm_start(struct vm *vm)
 {
+	vm->timeline[TL_START] = now_ns();
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vcpu_start_thread(vm->vcpu[i]))
 			return -1;
@@ -357,6 +384,7 @@ int vm_start(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vcpu_run_on_async(vm->vcpu[i], post_init_put, NULL))
 			return -1;
+	vm_set_run_state(vm, (vm_pause_reasons(vm) & PAUSE_PRELAUNCH) ? RS_PRELAUNCH : RS_RUNNING);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_resume(vm->vcpu[i]);
 	return 0;
@@ -415,7 +443,39 @@ static void on_wake(void *opaque, short revents)
 
 	(void)revents;
 	eventfd_read(vm->stop_efd, &ignored);
+	if (__atomic_exchange_n(&vm->shutdown_pending, false, __ATOMIC_ACQ_REL)) {
+		vm_notify(vm, &(struct vm_event){ .type = VM_EV_SHUTDOWN, .guest = true,
+						  .reason = "guest-shutdown" });
+		vm_set_run_state(vm, RS_SHUTDOWN);
+	}
 	vm_reset_if_requested(vm);
+}
+
+void vm_request_poweroff(struct vm *vm)
+{
+	if (!vm->cfg.no_shutdown) {
+		vm_request_stop(vm, STOP_POWEROFF, 0);
+		return;
+	}
+	/* -no-shutdown: the machine stays, stopped, until a reset or quit. */
+	vm_pause_async(vm, PAUSE_SHUTDOWN);
+	__atomic_store_n(&vm->shutdown_pending, true, __ATOMIC_RELEASE);
+	vm_wake_main(vm);
+}
+
+/* The SHUTDOWN event of a VM that ends (QEMU's ShutdownCause names). */
+static void notify_exit(struct vm *vm)
+{
+	static const char *const reason[] = {
+		[STOP_POWEROFF] = "guest-shutdown", [STOP_RESET] = "guest-reset",
+		[STOP_SIGNAL] = "host-signal", [STOP_QUIT] = "host-qmp-quit",
+	};
+
+	if (vm->stop_reason >= sizeof(reason) / sizeof(reason[0]) || !reason[vm->stop_reason])
+		return;
+	vm_notify(vm, &(struct vm_event){ .type = VM_EV_SHUTDOWN, .reason = reason[vm->stop_reason],
+					  .guest = vm->stop_reason == STOP_POWEROFF ||
+						   vm->stop_reason == STOP_RESET });
 }
 
 struct signals {
@@ -470,7 +530,6 @@ int vm_wait(struct vm *vm)
 {
 	struct signals sig = { vm, make_signalfd(), false };
 
-	mainloop_init(&vm->loop);
 	mainloop_add(&vm->loop, vm->stop_efd, watch_pollin, on_wake, vm);
 	if (sig.fd >= 0)
 		mainloop_add(&vm->loop, sig.fd, watch_pollin, on_signal, &sig);
@@ -481,6 +540,7 @@ int vm_wait(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpu[i]);
 	flush_console(vm, &sig);
+	notify_exit(vm);
 	if (sig.fd >= 0)
 		close(sig.fd);
 	terminal_restore();

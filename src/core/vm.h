@@ -18,6 +18,7 @@
 #include "core/device.h"
 #include "core/iobus.h"
 #include "core/mainloop.h"
+#include "core/runstate.h"
 #include "core/memory.h"
 #include "core/vcpu.h"
 #include "loader/loader.h"
@@ -40,9 +41,24 @@ struct kvm_caps {
 
 #define RESET_LATENCY_SAMPLES 1024
 
+/* Start-up milestones, for --stats and the start-up benchmark. */
+enum timeline_point {
+	TL_MAIN,       /* the process reached main() */
+	TL_CREATE,     /* vm_create() began (inputs read and planned) */
+	TL_KVM_OPEN,   /* /dev/kvm open, capabilities probed */
+	TL_MACHINE,    /* VM, irqchip, PIT created */
+	TL_MEMORY,     /* guest RAM registered */
+	TL_DEVICES,    /* devices created */
+	TL_VCPUS,      /* vCPUs created, MSRs probed */
+	TL_START,      /* images loaded or state restored; threads start */
+	TL_FIRST_RUN,  /* the boot vCPU's first KVM_RUN */
+	TL_N
+};
+#define VM_MAX_LISTENERS 4
+
 /* Why a VM's run ended; the first stop request wins (--stats shows it). */
 enum stop_reason { STOP_NONE, STOP_POWEROFF, STOP_DEBUG_EXIT, STOP_RESET, STOP_ERROR,
-		   STOP_SIGNAL };
+		   STOP_SIGNAL, STOP_QUIT };
 
 struct vm {
 	struct vm_config cfg;
@@ -52,7 +68,9 @@ struct vm {
 	struct guest_mem mem;
 	struct iobus pio;
 	struct iobus mmio;
-	struct kvm_cpuid2 *cpuid_supported;
+	struct kvm_cpuid2 *cpuid_supported;   /* what this host's KVM offers */
+	struct kvm_cpuid2 *cpuid_base;        /* what the vCPUs get (before topology) */
+	bool kernel_irqchip;                  /* PIC, IOAPIC, PIT in KVM */
 	struct msr_catalog msrs;
 	unsigned ncpus;
 	struct vcpu **vcpu;
@@ -70,13 +88,20 @@ struct vm {
 	struct kvm_irqchip irqchip_reset[3];
 	struct kvm_pit_state2 pit_reset;
 
-	/* Reset (src/core/reset.c).  pause_requested makes every vCPU complete
-	 * its pending I/O and park; the main thread then resets the machine. */
+	/* Run state and pauses (core/runstate.h); reset (core/reset.c). */
+	enum run_state run_state;
+	struct {
+		vm_listener fn;
+		void *opaque;
+	} listeners[VM_MAX_LISTENERS];
+	unsigned nlisteners;
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool reset_pending;
-	bool pause_requested;      /* read by vCPU threads without the lock */
+	unsigned pause_mask;       /* enum pause_reason bits; read without the lock */
 	unsigned paused;           /* vCPUs parked */
+	bool reset_pending;
+	bool shutdown_pending;     /* a power-off with -no-shutdown, for the main thread */
+	bool save_in_progress;     /* a snapshot is being written: resets wait */
 	unsigned reset_done;       /* vCPUs that finished their reset put */
 	uint64_t reset_request_ns;
 	const char *reset_source;  /* the request that started it (trace origin) */
@@ -85,6 +110,8 @@ struct vm {
 
 	struct trace *trace;
 	uint64_t t0_ns;
+	uint64_t timeline[TL_N];   /* start-up milestones (now_ns), --stats */
+	enum sync_cause start_cause;   /* of the first FULL put: post_init or restore */
 
 	pthread_mutex_t stop_lock;
 	bool stopping;             /* read by vCPU threads without the lock */
@@ -112,12 +139,14 @@ int vm_start(struct vm *vm);
  * console's input in the meantime. */
 int vm_wait(struct vm *vm);
 
+/* The guest powers off: the VM ends with status 0, or with -no-shutdown
+ * stays, stopped, in the shutdown state. */
+void vm_request_poweroff(struct vm *vm);
 /* Requests the VM to stop; the first request decides the exit status. */
 void vm_request_stop(struct vm *vm, enum stop_reason why, int status);
 /* A guest or host reset request (source names it); see core/reset.c. */
 void vm_request_reset(struct vm *vm, const char *source);
 bool vm_stopping(const struct vm *vm);
-bool vm_pause_requested(const struct vm *vm);
 
 /* Wakes the main thread (vm_wait) to look at stop and reset requests. */
 void vm_wake_main(struct vm *vm);

@@ -11,6 +11,7 @@
 
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 
 #define FW_CFG_SIGNATURE  0x00
 #define FW_CFG_ID         0x01
@@ -125,9 +126,39 @@ static int fw_cfg_create(struct vm *vm, const struct device_params *p)
 	return iobus_register(&vm->pio, p->base, 2, &fw_cfg_ops, f, "fw_cfg");
 }
 
+/* The items are configuration (rebuilt at creation); the guest's
+ * position in them is state. */
+static int fw_cfg_save(void *opaque, struct snap_writer *w)
+{
+	struct fw_cfg *f = opaque;
+
+	pthread_mutex_lock(&f->lock);
+	snap_put_u16(w, f->selector);
+	snap_put_u32(w, f->offset);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static int fw_cfg_load(void *opaque, struct snap_reader *r)
+{
+	struct fw_cfg *f = opaque;
+	uint16_t sel = snap_get_u16(r);
+	uint32_t off = snap_get_u32(r);
+
+	if (!snap_done(r) || off > 0xffff)
+		return -1;
+	pthread_mutex_lock(&f->lock);
+	f->selector = sel;
+	f->offset = off;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
 const struct device_model fw_cfg_model = {
 	.name = "fw_cfg",
 	.create = fw_cfg_create,
 	.reset = fw_cfg_reset,
+	.save = fw_cfg_save,
+	.load = fw_cfg_load,
 	.destroy = fw_cfg_destroy,
 };

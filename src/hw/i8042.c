@@ -13,6 +13,7 @@
 
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 
 #define ST_OBF     0x01
 #define ST_SYS     0x04
@@ -218,9 +219,56 @@ static int i8042_create(struct vm *vm, const struct device_params *p)
 	       iobus_register(&vm->pio, p->base + 4, 1, &cmd_ops, k, "i8042-cmd");
 }
 
+static int i8042_save(void *opaque, struct snap_writer *w)
+{
+	struct i8042 *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	snap_put(w, (uint8_t[]){ k->status, k->ctr, k->outport, k->pending_cmd }, 4);
+	snap_put_u8(w, (uint8_t)k->out_n);
+	for (unsigned i = 0; i < k->out_n; i++) {
+		unsigned j = (k->out_head + i) % sizeof(k->out);
+
+		snap_put_u8(w, k->out[j]);
+		snap_put_u8(w, k->out_aux[j]);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+static int i8042_load(void *opaque, struct snap_reader *r)
+{
+	struct i8042 *k = opaque;
+	uint8_t regs[4];
+	unsigned n;
+
+	snap_get(r, regs, sizeof(regs));
+	n = snap_get_u8(r);
+	if (n > sizeof(k->out))
+		return -1;
+	pthread_mutex_lock(&k->lock);
+	k->status = regs[0];
+	k->ctr = regs[1];
+	k->outport = regs[2];
+	k->pending_cmd = regs[3];
+	k->out_head = 0;
+	k->out_n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		k->out[i] = snap_get_u8(r);
+		k->out_aux[i] = snap_get_u8(r) != 0;
+		k->out_n++;
+	}
+	k->irq1 = k->irq12 = false;
+	update_irqs(k);
+	pthread_mutex_unlock(&k->lock);
+	return snap_done(r) ? 0 : -1;
+}
+
 const struct device_model i8042_model = {
 	.name = "i8042",
 	.create = i8042_create,
 	.reset = i8042_reset,
+	.save = i8042_save,
+	.load = i8042_load,
 	.destroy = i8042_destroy,
 };

@@ -12,6 +12,7 @@
 
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 
 #define RCR_SYS_RST 0x02
 #define RCR_RST_CPU 0x04
@@ -96,7 +97,35 @@ static int pci_cf8_create(struct vm *vm, const struct device_params *dp)
 	return iobus_register(&vm->pio, dp->base, 8, &cf8_ops, p, "pci-cf8");
 }
 
+static int cf8_save(void *opaque, struct snap_writer *w)
+{
+	struct pci_cf8 *p = opaque;
+
+	pthread_mutex_lock(&p->lock);
+	snap_put_u32(w, p->address);
+	snap_put_u8(w, p->rcr);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static int cf8_load(void *opaque, struct snap_reader *r)
+{
+	struct pci_cf8 *p = opaque;
+	uint32_t a = snap_get_u32(r);
+	uint8_t rcr = snap_get_u8(r);
+
+	if (!snap_done(r))
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	p->address = a & 0x80fffffcu;
+	p->rcr = rcr & RCR_SYS_RST;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 const struct device_model pci_cf8_model = {
+	.save = cf8_save,
+	.load = cf8_load,
 	.name = "pci-cf8",
 	.create = pci_cf8_create,
 	.reset = cf8_reset,

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 
 #define REG_SEC     0x00
 #define REG_MIN     0x02
@@ -246,9 +247,43 @@ static int rtc_create(struct vm *vm, const struct device_params *p)
 	return iobus_register(&vm->pio, p->base, 2, &rtc_ops, r, "rtc");
 }
 
+/* The guest's clock travels as an offset from the host's wall clock, so it
+ * keeps running across a save and restore, as a battery-backed RTC does. */
+static int rtc_save(void *opaque, struct snap_writer *w)
+{
+	struct rtc *r = opaque;
+
+	pthread_mutex_lock(&r->lock);
+	snap_put_u8(w, r->index);
+	snap_put(w, r->cmos, CMOS_SIZE);
+	snap_put_u64(w, (uint64_t)r->offset_sec);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static int rtc_load(void *opaque, struct snap_reader *rd)
+{
+	struct rtc *r = opaque;
+	uint8_t index = snap_get_u8(rd), cmos[CMOS_SIZE];
+	int64_t offset;
+
+	snap_get(rd, cmos, sizeof(cmos));
+	offset = (int64_t)snap_get_u64(rd);
+	if (!snap_done(rd) || offset < -TIME_MAX || offset > TIME_MAX)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	r->index = index & 0x7f;
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->offset_sec = offset;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
 const struct device_model rtc_model = {
 	.name = "rtc",
 	.create = rtc_create,
 	.reset = rtc_reset,
+	.save = rtc_save,
+	.load = rtc_load,
 	.destroy = rtc_destroy,
 };

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 
 #define RX_FIFO 256
 
@@ -282,9 +283,59 @@ static int serial_create(struct vm *vm, const struct device_params *p)
 	return iobus_register(&vm->pio, p->base, 8, &serial_ops, s, "serial");
 }
 
+static int serial_save(void *opaque, struct snap_writer *w)
+{
+	struct serial *s = opaque;
+
+	pthread_mutex_lock(&s->lock);
+	snap_put(w, (uint8_t[]){ s->ier, s->iir, s->fcr, s->lcr, s->mcr, s->lsr, s->msr, s->scr,
+				 s->dll, s->dlm, s->thr_pending }, 11);
+	snap_put_u16(w, (uint16_t)s->rx_count);
+	for (unsigned i = 0; i < s->rx_count; i++)
+		snap_put_u8(w, s->rx[(s->rx_head + i) % RX_FIFO]);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int serial_load(void *opaque, struct snap_reader *r)
+{
+	struct serial *s = opaque;
+	uint8_t regs[11];
+	unsigned n;
+
+	snap_get(r, regs, sizeof(regs));
+	n = snap_get_u16(r);
+	if (n > RX_FIFO)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	s->ier = regs[0] & 0x0f;
+	s->fcr = regs[2] & 0xc9;
+	s->lcr = regs[3];
+	s->mcr = regs[4] & 0x1f;
+	s->lsr = regs[5];
+	s->msr = regs[6];
+	s->scr = regs[7];
+	s->dll = regs[8];
+	s->dlm = regs[9];
+	s->thr_pending = regs[10] != 0;
+	s->rx_head = 0;
+	s->rx_count = 0;
+	for (unsigned i = 0; i < n; i++)
+		s->rx[s->rx_count++] = snap_get_u8(r);
+	s->lsr = (uint8_t)((s->lsr & ~LSR_DR) | (s->rx_count ? LSR_DR : 0));
+	/* The line follows the registers (the in-kernel irqchip was restored
+	 * with it high or low as the guest last saw it). */
+	s->irq_level = false;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return snap_done(r) ? 0 : -1;
+}
+
 const struct device_model serial_model = {
 	.name = "serial",
 	.create = serial_create,
 	.reset = serial_reset,
+	.save = serial_save,
+	.load = serial_load,
 	.destroy = serial_destroy,
 };

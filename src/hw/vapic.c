@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 
 #define ROM_BLOCK_MASK  (~511ull)
 #define VAPIC_SIGNATURE "kvm aPiC"
@@ -159,7 +160,46 @@ static void vapic_stats(void *opaque, FILE *f)
 		va->registrations, va->refused, va->reactivations, va->polls);
 }
 
+static int vapic_save(void *opaque, struct snap_writer *w)
+{
+	struct vapic *va = opaque;
+
+	pthread_mutex_lock(&va->lock);
+	snap_put_u8(w, va->registered);
+	snap_put_u64(w, va->rom_state_gpa);
+	snap_put_u32(w, va->registrations);
+	snap_put_u32(w, va->refused);
+	snap_put_u32(w, va->reactivations);
+	snap_put_u32(w, va->polls);
+	pthread_mutex_unlock(&va->lock);
+	return 0;
+}
+
+static int vapic_load(void *opaque, struct snap_reader *r)
+{
+	struct vapic *va = opaque;
+	bool reg = snap_get_u8(r) != 0;
+	uint64_t gpa = snap_get_u64(r);
+	uint32_t c[4];
+
+	for (int i = 0; i < 4; i++)
+		c[i] = snap_get_u32(r);
+	if (!snap_done(r))
+		return -1;
+	pthread_mutex_lock(&va->lock);
+	va->registered = reg;
+	va->rom_state_gpa = gpa;
+	va->registrations = c[0];
+	va->refused = c[1];
+	va->reactivations = c[2];
+	va->polls = c[3];
+	pthread_mutex_unlock(&va->lock);
+	return 0;
+}
+
 const struct device_model vapic_model = {
+	.save = vapic_save,
+	.load = vapic_load,
 	.name = "vapic",
 	.create = vapic_create,
 	.reset = vapic_reset,

@@ -329,6 +329,20 @@ static int load_segment(struct boot_plan *plan, struct load_segment *s, uint8_t 
 	return 0;
 }
 
+int boot_plan_segment_bytes(const struct boot_plan *plan, unsigned i, uint8_t *dst)
+{
+	const struct load_segment *s = &plan->seg[i];
+	int k = source_of(plan, s->data);
+
+	if (!s->filesz)
+		return 0;
+	if (k < 0) {
+		memcpy(dst, s->data, s->filesz);
+		return 0;
+	}
+	return copy_from_file(source_blob(plan, k), s->data, dst, s->filesz) ? 0 : -1;
+}
+
 int boot_plan_commit(struct boot_plan *plan, struct guest_mem *mem, char *err, size_t errlen)
 {
 	int r = 0;

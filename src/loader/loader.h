@@ -102,7 +102,9 @@ struct boot_plan {
 	bool committed;            /* loaded once: later loads are checked */
 	const char *format;        /* "multiboot-elf", "bzImage (boot protocol)", ... */
 	uint64_t rsdp;             /* ACPI RSDP address, 0 if none */
-	struct blob vmlinux;       /* a bzImage's payload decompressed on the host */
+	/* A file the plan owns: a bzImage's payload decompressed on the host,
+	 * or a restored snapshot's boot images. */
+	struct blob vmlinux;
 	/* Copies (not owners) of the input files the segments come from; the
 	 * caller keeps the files open and mapped while the plan is used. */
 	struct blob sources[18];
@@ -187,5 +189,7 @@ uint8_t *plan_alloc(struct boot_plan *plan, size_t size);
  * with a one-line message (the guest RAM is then not a bootable image). */
 int boot_plan_commit(struct boot_plan *plan, struct guest_mem *mem, char *err, size_t errlen);
 void boot_plan_free(struct boot_plan *plan);
+/* The bytes segment i loads (filesz of them), from wherever they are. */
+int boot_plan_segment_bytes(const struct boot_plan *plan, unsigned i, uint8_t *dst);
 
 #endif

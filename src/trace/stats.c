@@ -122,6 +122,21 @@ static void print_console(const struct chardev *cd, FILE *f)
 		(unsigned long long)s->writer_waits);
 }
 
+static void print_timeline(const struct vm *vm, FILE *f)
+{
+	static const char *const names[TL_N] = {
+		"main", "inputs ready", "kvm open", "vm+irqchip", "ram", "devices", "vcpus",
+		"loaded", "first KVM_RUN",
+	};
+	const uint64_t *t = vm->timeline;
+
+	fprintf(f, "shrike: stats: start-up (ms from main):");
+	for (unsigned i = TL_CREATE; i < TL_N; i++)
+		if (t[i])
+			fprintf(f, " %s %.3f", names[i], (double)(t[i] - t[TL_MAIN]) / 1e6);
+	fprintf(f, "\n");
+}
+
 /* shrike's own memory: the peak RSS less the guest pages it holds. */
 static void print_memory(const struct vm *vm, FILE *f)
 {
@@ -150,12 +165,13 @@ void stats_print(const struct vm *vm, FILE *f)
 	print_resets(vm, f);
 	{
 		static const char *const why[] = { "running", "power-off", "debug-exit", "reset",
-						   "error", "signal" };
+						   "error", "signal", "quit" };
 
 		fprintf(f, "shrike: stats: stopped by: %s, exit status %d\n", why[vm->stop_reason],
 			vm->exit_status);
 	}
 	fprintf(f, "shrike: stats: boot: %s%s%s\n", vm->boot.format ? vm->boot.format : "?",
 		vm->boot.note[0] ? "; " : "", vm->boot.note);
+	print_timeline(vm, f);
 	print_memory(vm, f);
 }

@@ -22,6 +22,16 @@ struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd)
 	return NULL;
 }
 
+struct kvm_cpuid2 *cpuid_copy(const struct kvm_cpuid2 *t)
+{
+	size_t bytes = sizeof(*t) + t->nent * sizeof(t->entries[0]);
+	struct kvm_cpuid2 *c = malloc(bytes);
+
+	if (c)
+		memcpy(c, t, bytes);
+	return c;
+}
+
 const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx)
 {
 	for (uint32_t i = 0; i < t->nent; i++) {

@@ -19,6 +19,9 @@ struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd);
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned index,
 				  unsigned ncpus);
 
+/* A copy of a table (NULL if out of memory). */
+struct kvm_cpuid2 *cpuid_copy(const struct kvm_cpuid2 *t);
+
 const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx);
 bool cpuid_has(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid_reg r,
 	       unsigned bit);

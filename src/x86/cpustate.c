@@ -38,7 +38,7 @@ const char *const cpu_class_name[CPU_NCLASSES] = {
 	"regs", "sregs", "fpu", "xcrs", "msrs", "events", "mp_state", "lapic", "debugregs",
 };
 const char *const sync_cause_name[CAUSE_NCAUSES] = {
-	"post_init", "post_reset", "exec", "sync_state", "debug",
+	"post_init", "post_reset", "exec", "sync_state", "debug", "snapshot", "restore", "emulate",
 };
 const char *const put_level_name[4] = { "none", "runtime", "reset", "full" };
 
@@ -334,6 +334,17 @@ int cpu_state_get(struct vcpu *v, unsigned mask, enum sync_cause cause, const ch
 	if (x.classes)
 		finish(v, &x, false, PUT_RUNTIME, cause, origin);
 	return 0;
+}
+
+int cpu_state_refresh(struct vcpu *v, unsigned mask, enum sync_cause cause, const char *origin)
+{
+	struct cpu_state *s = &v->state;
+
+	/* Dirty classes are newer in shrike's copy: those stay. */
+	s->valid &= ~(mask & ~s->dirty);
+	if (mask & CPU_MASK(CPU_REGS) & ~s->dirty)
+		s->regs_in_run = false;
+	return cpu_state_get(v, mask, cause, origin);
 }
 
 void cpu_state_dirty(struct vcpu *v, unsigned mask, const char *origin)

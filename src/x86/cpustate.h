@@ -58,7 +58,10 @@ enum sync_cause {
 	CAUSE_POST_RESET,  /* reset put after a system reset */
 	CAUSE_EXEC,        /* runtime write-back before KVM_RUN */
 	CAUSE_SYNC_STATE,  /* someone needed the state */
-	CAUSE_DEBUG,       /* diagnostics (e.g. an internal-error report) */
+	CAUSE_DEBUG,       /* diagnostics, the monitor, the debugger */
+	CAUSE_SNAPSHOT,    /* a snapshot's save */
+	CAUSE_RESTORE,     /* a snapshot's restore (full put) */
+	CAUSE_EMULATE,     /* an instruction KVM could not run, completed by shrike */
 	CAUSE_NCAUSES
 };
 
@@ -96,6 +99,10 @@ void cpu_state_free(struct vcpu *vcpu);
 
 /* Makes the classes in `mask` valid.  Returns 0 or -errno (logged). */
 int cpu_state_get(struct vcpu *vcpu, unsigned mask, enum sync_cause cause, const char *origin);
+
+/* Like cpu_state_get, but asks KVM again for the classes shrike has not
+ * changed (a snapshot reads KVM's view, whatever shrike's copy says). */
+int cpu_state_refresh(struct vcpu *vcpu, unsigned mask, enum sync_cause cause, const char *origin);
 
 /* Marks classes as changed by shrike.  Caller must have them valid. */
 void cpu_state_dirty(struct vcpu *vcpu, unsigned mask, const char *origin);

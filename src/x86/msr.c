@@ -130,32 +130,19 @@ static bool in_list(const struct kvm_msr_list *l, uint32_t index)
 	return false;
 }
 
-/* Reads one MSR and writes the value back: true if KVM accepts both. */
-static bool probe_msr(int vcpu_fd, uint32_t index, uint64_t *value)
+/* Candidates for the catalog, before probing. */
+struct candidates {
+	struct kvm_msr_entry *e;
+	unsigned n, cap;
+};
+
+static void propose(struct candidates *c, uint32_t index)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} buf = { .hdr.nmsrs = 1, .e.index = index };
-
-	if (ioctl(vcpu_fd, KVM_GET_MSRS, &buf) != 1)
-		return false;
-	*value = buf.e.data;
-	/* Writing the TSC back would move it; its writability is architectural. */
-	if (index == MSR_IA32_TSC)
-		return true;
-	return ioctl(vcpu_fd, KVM_SET_MSRS, &buf) == 1;
-}
-
-static int add(struct msr_catalog *cat, unsigned cap, uint32_t index, int vcpu_fd)
-{
-	const struct msr_rule *r = rule_for(index);
-	uint64_t value = 0;
-
-	if (cat->n >= cap || msr_catalog_find(cat, index) >= 0 || !probe_msr(vcpu_fd, index, &value))
-		return 0;
-	cat->msr[cat->n++] = (struct msr_info){ index, r ? r->kind : MSR_KIND_RESET, value };
-	return 1;
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].index == index)
+			return;
+	if (c->n < c->cap)
+		c->e[c->n++] = (struct kvm_msr_entry){ .index = index };
 }
 
 static unsigned variable_mtrrs(int vcpu_fd)
@@ -170,19 +157,71 @@ static unsigned variable_mtrrs(int vcpu_fd)
 	return (unsigned)(buf.e.data & 0xff);
 }
 
-static void add_mtrrs(struct msr_catalog *cat, unsigned cap, int vcpu_fd)
+static void propose_mtrrs(struct candidates *c, int vcpu_fd)
 {
 	static const uint32_t fixed[] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b,
 					  0x26c, 0x26d, 0x26e, 0x26f };
 	unsigned vcnt = variable_mtrrs(vcpu_fd);
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		add(cat, cap, fixed[i], vcpu_fd);
+		propose(c, fixed[i]);
 	for (unsigned i = 0; i < vcnt && i < 16; i++) {
-		add(cat, cap, 0x200 + 2 * i, vcpu_fd);
-		add(cat, cap, 0x201 + 2 * i, vcpu_fd);
+		propose(c, 0x200 + 2 * i);
+		propose(c, 0x201 + 2 * i);
 	}
-	add(cat, cap, MSR_MTRR_DEF_TYPE, vcpu_fd);
+	propose(c, MSR_MTRR_DEF_TYPE);
+}
+
+/*
+ * Keeps the candidates KVM reads, then those it accepts back unchanged (the
+ * TSC is not written back: that would move it; its writability is
+ * architectural).  Batched: KVM_GET/SET_MSRS stop at the first entry they
+ * refuse, which is dropped, and the batch goes on from there; usually one
+ * ioctl each way.
+ */
+static int probe_all(struct candidates *c, int vcpu_fd, bool set)
+{
+	struct kvm_msrs *buf = calloc(1, sizeof(*buf) + c->n * sizeof(buf->entries[0]));
+	unsigned done = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (done < c->n) {
+		unsigned batch = 0;
+		int r;
+
+		for (unsigned i = done; i < c->n; i++)
+			if (!set || c->e[i].index != MSR_IA32_TSC)
+				buf->entries[batch++] = c->e[i];
+		if (!batch)
+			break;
+		buf->nmsrs = batch;
+		r = ioctl(vcpu_fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, buf);
+		if (r < 0) {
+			free(buf);
+			return -errno;
+		}
+		/* Map the batch back onto the candidates (the TSC skipped). */
+		for (unsigned b = 0, i = done; b < (unsigned)r; i++) {
+			if (set && c->e[i].index == MSR_IA32_TSC)
+				continue;
+			c->e[i] = buf->entries[b++];
+			done = i + 1;
+		}
+		if ((unsigned)r == batch)
+			break;
+		/* The refused entry: the next one of the batch. */
+		for (unsigned i = done; i < c->n; i++) {
+			if (set && c->e[i].index == MSR_IA32_TSC)
+				continue;
+			memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(c->e[0]));
+			c->n--;
+			done = i;
+			break;
+		}
+	}
+	free(buf);
+	return 0;
 }
 
 int msr_catalog_build(struct msr_catalog *cat, int kvm_fd, int vcpu_fd,
@@ -190,30 +229,38 @@ int msr_catalog_build(struct msr_catalog *cat, int kvm_fd, int vcpu_fd,
 {
 	struct kvm_msr_list *list = get_list(kvm_fd, KVM_GET_MSR_INDEX_LIST);
 	struct kvm_msr_list *features = get_list(kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST);
-	unsigned cap;
-	int deadline = -1;
+	struct candidates c = { 0 };
+	int deadline, r;
 
 	memset(cat, 0, sizeof(*cat));
 	if (!list) {
 		free(features);
 		return -errno ? -errno : -EIO;
 	}
-	cap = list->nmsrs + 64;
-	cat->msr = calloc(cap, sizeof(*cat->msr));
-	if (!cat->msr) {
-		free(list);
-		free(features);
-		return -ENOMEM;
+	c.cap = list->nmsrs + 64;
+	c.e = calloc(c.cap, sizeof(*c.e));
+	cat->msr = calloc(c.cap, sizeof(*cat->msr));
+	if (!c.e || !cat->msr) {
+		r = -ENOMEM;
+		goto out;
 	}
 	for (uint32_t i = 0; i < list->nmsrs; i++) {
 		uint32_t index = list->indices[i];
 
-		if (in_list(features, index) || !exposed(rule_for(index), cpuid))
-			continue;
-		add(cat, cap, index, vcpu_fd);
+		if (!in_list(features, index) && exposed(rule_for(index), cpuid))
+			propose(&c, index);
 	}
 	if (cpuid_has(cpuid, 1, 0, CPUID_EDX, 12))
-		add_mtrrs(cat, cap, vcpu_fd);
+		propose_mtrrs(&c, vcpu_fd);
+	r = probe_all(&c, vcpu_fd, false);
+	if (!r)
+		r = probe_all(&c, vcpu_fd, true);
+	for (unsigned i = 0; !r && i < c.n; i++) {
+		const struct msr_rule *rule = rule_for(c.e[i].index);
+
+		cat->msr[cat->n++] = (struct msr_info){ c.e[i].index,
+							rule ? rule->kind : MSR_KIND_RESET, c.e[i].data };
+	}
 	/* Keep TSC_DEADLINE at the very end of the list, after the TSC. */
 	deadline = msr_catalog_find(cat, MSR_IA32_TSC_DEADLINE);
 	if (deadline >= 0) {
@@ -223,9 +270,11 @@ int msr_catalog_build(struct msr_catalog *cat, int kvm_fd, int vcpu_fd,
 			(cat->n - (unsigned)deadline - 1) * sizeof(d));
 		cat->msr[cat->n - 1] = d;
 	}
+out:
+	free(c.e);
 	free(list);
 	free(features);
-	return 0;
+	return r;
 }
 
 void msr_catalog_free(struct msr_catalog *cat)

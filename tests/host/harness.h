@@ -102,13 +102,13 @@ static void tc_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t val
 
 static const struct io_ops tc_ops = { tc_read, tc_write, 1, 4, 4, 4 };
 
-static bool harness_have_kvm(void)
+static inline bool harness_have_kvm(void)
 {
 	return access("/dev/kvm", R_OK | W_OK) == 0;
 }
 
 /* Creates and boots (not starts) a VM for a test kernel. */
-static int harness_create(struct harness *h, const char *kernel, unsigned cpus,
+static inline int harness_create(struct harness *h, const char *kernel, unsigned cpus,
 			  enum sync_mode sync, const char *cmdline, const char *trace_path)
 {
 	struct vm_config cfg;
@@ -151,14 +151,14 @@ static int harness_create(struct harness *h, const char *kernel, unsigned cpus,
 	return iobus_register(&h->vm.pio, 0x1000, 0x18, &tc_ops, h, "test-channel");
 }
 
-static int harness_start(struct harness *h)
+static inline int harness_start(struct harness *h)
 {
 	h->started = true;
 	return vm_start(&h->vm);
 }
 
 /* Waits for the guest to reach `stage`; false on timeout or stop. */
-static bool harness_wait_stage(struct harness *h, uint32_t stage, unsigned seconds)
+static inline bool harness_wait_stage(struct harness *h, uint32_t stage, unsigned seconds)
 {
 	struct timespec deadline;
 	bool ok;
@@ -174,14 +174,14 @@ static bool harness_wait_stage(struct harness *h, uint32_t stage, unsigned secon
 	return ok;
 }
 
-static void harness_reply(struct harness *h, uint32_t v)
+static inline void harness_reply(struct harness *h, uint32_t v)
 {
 	pthread_mutex_lock(&h->lock);
 	h->reply = v;
 	pthread_mutex_unlock(&h->lock);
 }
 
-static void harness_queue(struct harness *h, uint32_t v)
+static inline void harness_queue(struct harness *h, uint32_t v)
 {
 	pthread_mutex_lock(&h->lock);
 	if (h->to_guest_n < TC_QUEUE)
@@ -190,7 +190,7 @@ static void harness_queue(struct harness *h, uint32_t v)
 }
 
 /* Prints the guest's serial output (a failure's context). */
-static void harness_dump_serial(struct harness *h)
+static inline void harness_dump_serial(struct harness *h)
 {
 	char line[256];
 	FILE *f = fopen(h->serial_path, "r");
@@ -202,7 +202,7 @@ static void harness_dump_serial(struct harness *h)
 	fclose(f);
 }
 
-static bool harness_serial_contains(struct harness *h, const char *needle)
+static inline bool harness_serial_contains(struct harness *h, const char *needle)
 {
 	static char buf[65536];
 	FILE *f = fopen(h->serial_path, "r");
@@ -218,7 +218,7 @@ static bool harness_serial_contains(struct harness *h, const char *needle)
 
 /* Waits for the VM to stop (the guest ends it), frees it; returns the exit
  * status, or -1 if the VM was never created. */
-static int harness_finish(struct harness *h)
+static inline int harness_finish(struct harness *h)
 {
 	int status = -1;
 

@@ -152,7 +152,7 @@ t_fatal_signal_restores_terminal() {
 	fi
 	cat >"$TMP/segv.sh" <<EOF
 stty -g >"$TMP/tty-before"
-"$SHRIKE" run --kernel "$K/spin.elf" </dev/tty >/dev/null 2>&1 &
+"$SHRIKE" run --kernel "$K/spin.elf" --cmdline ms=60000 </dev/tty >/dev/null 2>&1 &
 pid=\$!
 for i in \$(seq 100); do stty -g | cmp -s - "$TMP/tty-before" || break; sleep 0.05; done
 stty -g >"$TMP/tty-raw"
@@ -224,7 +224,7 @@ t_fds_cloexec() {
 	local pid i bad="" inherited
 	# Descriptors this shell passes on (make's jobserver, ...) are not shrike's.
 	inherited=" $(ls /proc/$$/fd | tr '\n' ' ')"
-	"$SHRIKE" run --kernel "$K/spin.elf" --cpus 2 >"$TMP/out" 2>"$TMP/err" </dev/null &
+	"$SHRIKE" run --kernel "$K/spin.elf" --cpus 2 --cmdline ms=60000 >"$TMP/out" 2>"$TMP/err" </dev/null &
 	pid=$!
 	for i in $(seq 100); do grep -q "spin:" "$TMP/out" && break; sleep 0.1; done
 	for f in /proc/$pid/fdinfo/*; do

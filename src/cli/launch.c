@@ -1,0 +1,221 @@
+#include "cli/launch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/qmp.h"
+#include "core/log.h"
+#include "core/vm.h"
+#include "loader/loader.h"
+#include "snapshot/snapshot.h"
+
+/* What a start needs besides the VM itself. */
+struct launch {
+	struct vm_config cfg;
+	struct loader_input in;
+	struct boot_plan plan;
+	struct guest_mem mem;
+	struct snapshot *snap;
+	struct qmp *qmp;
+	struct vm vm;
+	bool vm_created;
+};
+
+static int usage_error(const char *msg)
+{
+	log_error("%s", msg);
+	return EXIT_USAGE;
+}
+
+/* Where decompressed kernels are kept: $XDG_CACHE_HOME/shrike or
+ * ~/.cache/shrike (NULL without either). */
+static const char *kernel_cache_dir(void)
+{
+	static char dir[4096];
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg && *xdg)
+		n = snprintf(dir, sizeof(dir), "%s/shrike", xdg);
+	else if (home && *home)
+		n = snprintf(dir, sizeof(dir), "%s/.cache/shrike", home);
+	else
+		return NULL;
+	/* A truncated path would name some other directory: no cache. */
+	return n > 0 && (size_t)n < sizeof(dir) - 128 ? dir : NULL;
+}
+
+/* Reads the kernel, initrd and modules named on the command line; each
+ * error names the option. */
+static int read_inputs(const struct vm_config *cfg, struct loader_input *in, char *err,
+		       size_t errlen)
+{
+	char why[480];
+
+	memset(in, 0, sizeof(*in));
+	if (blob_read(&in->kernel, cfg->kernel_path, why, sizeof(why))) {
+		err_set(err, errlen, "--kernel: %s", why);
+		return -1;
+	}
+	in->force_flat = cfg->kernel_format == FORMAT_FLAT;
+	in->cmdline = cfg->cmdline;
+	in->linux_boot = (enum kernel_boot)cfg->kernel_boot;
+	in->cache_dir = kernel_cache_dir();
+	if (cfg->initrd_path) {
+		if (blob_read(&in->modules[0], cfg->initrd_path, why, sizeof(why))) {
+			err_set(err, errlen, "--initrd: %s", why);
+			return -1;
+		}
+		in->nmodules = 1;
+	}
+	for (unsigned i = 0; i < cfg->nmodules; i++) {
+		if (blob_read(&in->modules[in->nmodules], cfg->modules[i].path, why, sizeof(why))) {
+			err_set(err, errlen, "--module: %s", why);
+			return -1;
+		}
+		in->module_args[in->nmodules++] = cfg->modules[i].args;
+	}
+	return 0;
+}
+
+static void free_inputs(struct loader_input *in)
+{
+	blob_free(&in->kernel);
+	for (unsigned i = 0; i < in->nmodules; i++)
+		blob_free(&in->modules[i]);
+}
+
+static int reserve_ram(struct launch *l)
+{
+	int r = guest_mem_init(&l->mem, l->cfg.memory);
+
+	if (r)
+		log_error("cannot reserve %llu MiB of guest memory: %s",
+			  (unsigned long long)(l->cfg.memory >> 20), strerror(-r));
+	return r ? EXIT_VMM : 0;
+}
+
+/* A boot: reads and validates every input before KVM is touched, so that
+ * bad input is reported as such even on a machine without /dev/kvm. */
+static int prepare_boot(struct launch *l)
+{
+	char err[512];
+	int r;
+
+	if (read_inputs(&l->cfg, &l->in, err, sizeof(err)))
+		return usage_error(err);
+	r = reserve_ram(l);
+	if (r)
+		return r;
+	l->in.mem = &l->mem;
+	l->in.ncpus = l->cfg.cpus;
+	if (loader_plan(&l->in, &l->plan, err, sizeof(err)))
+		return usage_error(err);
+	return 0;
+}
+
+/* A restore: the snapshot says what the machine is. */
+static int prepare_restore(struct launch *l)
+{
+	const char *path = l->cfg.incoming + 5;
+	char err[600];
+	int r;
+
+	if (strncmp(l->cfg.incoming, "file:", 5) || !*path)
+		return usage_error("--incoming: expected file:PATH");
+	l->snap = snapshot_open(path, err, sizeof(err));
+	if (!l->snap || snapshot_config(l->snap, &l->cfg, err, sizeof(err)))
+		return usage_error(err);
+	r = reserve_ram(l);
+	if (r)
+		return r;
+	if (snapshot_load_ram(l->snap, &l->mem, l->cfg.restore_read, err, sizeof(err)))
+		return usage_error(err);
+	l->cfg.cpuid = snapshot_cpuid(l->snap);
+	return 0;
+}
+
+/* The main thread serves SIGINT, SIGTERM and SIGHUP through a signalfd
+ * (core/vm.c), and vCPU threads take only the kick signal: block them all
+ * before the first thread exists (threads inherit the mask).  Until then
+ * the default actions apply, so a long decompression can be interrupted. */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int create(struct launch *l)
+{
+	char err[600];
+	int r = vm_create(&l->vm, &l->cfg, &l->mem);
+
+	l->vm_created = true;
+	if (r)
+		return r == -EDOM ? EXIT_USAGE : EXIT_VMM;
+	if (l->snap) {
+		vm_set_run_state(&l->vm, RS_INMIGRATE);
+		if (snapshot_restore(l->snap, &l->vm, err, sizeof(err))) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+		snapshot_close(l->snap);
+		l->snap = NULL;
+	} else {
+		r = vm_boot(&l->vm, &l->plan);
+		memset(&l->plan, 0, sizeof(l->plan));     /* the VM owns it now */
+		if (r)
+			return EXIT_VMM;
+	}
+	if (l->cfg.qmp) {
+		l->qmp = qmp_create(&l->vm, l->cfg.qmp, err, sizeof(err));
+		if (!l->qmp) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+		/* Before signals are blocked: SIGTERM still ends a wait. */
+		if (qmp_wait_client(l->qmp) || qmp_attach(l->qmp))
+			return EXIT_VMM;
+	}
+	return 0;
+}
+
+int launch(const struct vm_config *cfg)
+{
+	struct launch *l = calloc(1, sizeof(*l));
+	int status;
+
+	if (!l) {
+		log_error("out of memory");
+		return EXIT_VMM;
+	}
+	l->cfg = *cfg;
+	status = l->cfg.incoming ? prepare_restore(l) : prepare_boot(l);
+	if (!status)
+		status = create(l);
+	if (!status) {
+		block_signals();
+		if (l->cfg.start_paused)
+			vm_pause_async(&l->vm, PAUSE_PRELAUNCH);
+		status = vm_start(&l->vm) ? EXIT_VMM : vm_wait(&l->vm);
+	}
+	qmp_destroy(l->qmp);
+	if (l->vm_created)
+		vm_destroy(&l->vm);
+	else
+		guest_mem_free(&l->mem);
+	boot_plan_free(&l->plan);
+	snapshot_close(l->snap);
+	free_inputs(&l->in);
+	free(l);
+	return status;
+}
