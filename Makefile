@@ -25,14 +25,14 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wold-style-definition -Wredundant-decls -Wnull-dereference
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -pthread -MMD -MP
 HOST_LDFLAGS := -pthread
-HOST_LIBS := -llz4 -lz -llzma -lzstd -lbz2 -lnettle
+HOST_LIBS := -llz4 -lz -llzma -lzstd -lbz2 -lnettle -lZydis
 ifeq ($(SAN),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_LDFLAGS += -fsanitize=address,undefined
 endif
 
 # ---- the VMM ----
-LIB_SRCS := $(wildcard src/*/*.c)
+LIB_SRCS := $(wildcard src/*/*.c src/*/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libshrike.a
 

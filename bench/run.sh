@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 
 [ -w /dev/kvm ] || { echo "bench: /dev/kvm is not available"; exit 1; }
 gcc -O2 -o "$OUT/bare_pio" bench/bare_pio.c
-for mode in 0 1 2; do
+for mode in 0 1 2 3; do
 	for n in 0 "$N"; do
 		gcc -c -o "$OUT/loop-$mode-$n.o" -Wa,--defsym,MODE=$mode -Wa,--defsym,N=$n bench/guest/loop.S
 		ld -Ttext=0 --oformat=binary -o "$OUT/loop-$mode-$n.bin" "$OUT/loop-$mode-$n.o"
@@ -58,6 +58,7 @@ for i in $(seq "$RUNS"); do
 		wall "in-$n" shrike_run "$OUT/loop-1-$n.bin"
 		wall "bd-lazy-$n" shrike_run "$OUT/loop-2-$n.bin" --sync lazy
 		wall "bd-full-$n" shrike_run "$OUT/loop-2-$n.bin" --sync full
+		wall "emu-$n" shrike_run "$OUT/loop-3-$n.bin"
 	done
 done
 
@@ -65,7 +66,7 @@ per_exit() { awk -v a="$(median "$1-$N")" -v b="$(median "$1-0")" -v n="$N" 'BEG
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
 bare=$(per_exit bare); out=$(per_exit out); in=$(per_exit in)
-lazy=$(per_exit bd-lazy); full=$(per_exit bd-full)
+lazy=$(per_exit bd-lazy); full=$(per_exit bd-full); emu=$(per_exit emu)
 echo
 echo "port-I/O exit (out to unassigned port 0xe0)"
 echo "  bare KVM_RUN loop            $bare ns"
@@ -74,5 +75,8 @@ echo
 echo "VMware backdoor GETVERSION versus a plain exit with the same register loads (in from 0xe0: $in ns)"
 echo "  lazy: $lazy ns per call, ratio $(ratio "$lazy" "$in"), extra ioctls per call $(awk -v x="$(ioctls 2 lazy)" 'BEGIN{printf "%.2f", x-1}')"
 echo "  full: $full ns per call, ratio $(ratio "$full" "$in"), extra ioctls per call $(awk -v x="$(ioctls 2 full)" 'BEGIN{printf "%.2f", x-1}')"
+echo
+echo "an instruction KVM's emulator cannot run (popcnt), completed by shrike, against a plain exit (in: $in ns)"
+echo "  $emu ns per instruction, ratio $(ratio "$emu" "$in"), extra ioctls per instruction $(awk -v x="$(ioctls 3 lazy)" 'BEGIN{printf "%.2f", x-1}')"
 bench/vs_qemu.sh
 bench/reset.sh

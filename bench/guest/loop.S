@@ -5,6 +5,9 @@
  *   MODE 1: the backdoor's register loads, then in eax, dx from 0xe0
  *   MODE 2: the VMware backdoor GETVERSION: in eax, dx from 0x5658,
  *           checking that EBX comes back as the magic
+ *   MODE 3: popcnt eax, ebx, an instruction KVM's emulator cannot run
+ *           (completed by shrike where KVM emulates kernel code), then the
+ *           same register loads as MODE 1 without the exit
  * Assembled with --defsym MODE=m --defsym N=n.
  */
 	.code16
@@ -23,6 +26,11 @@ loop:
 	movl $10, %ecx
 	movw $0xe0, %dx
 	inl %dx, %eax
+.elseif MODE == 3
+	movl $0x564d5868, %eax
+	movl $10, %ecx
+	movw $0xe0, %dx
+	popcntl %ebx, %eax
 .else
 	movl $0x564d5868, %eax
 	movl $10, %ecx

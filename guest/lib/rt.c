@@ -12,6 +12,25 @@ struct extable_entry { uint64_t insn, fixup; };
 extern const struct extable_entry __extable_start[], __extable_end[];
 extern const uint8_t isr_stubs[];
 
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	uint8_t *d = dst;
+
+	while (n--)
+		*d++ = (uint8_t)c;
+	return dst;
+}
+
 void spin_lock(spinlock_t *l)
 {
 	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))

@@ -62,6 +62,7 @@ static int read_inputs(const struct vm_config *cfg, struct loader_input *in, cha
 	}
 	in->force_flat = cfg->kernel_format == FORMAT_FLAT;
 	in->cmdline = cfg->cmdline;
+	in->cmdline_extra = cfg->linux_profile && *cfg->linux_profile ? cfg->linux_profile : NULL;
 	in->linux_boot = (enum kernel_boot)cfg->kernel_boot;
 	in->cache_dir = kernel_cache_dir();
 	if (cfg->initrd_path) {

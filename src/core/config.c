@@ -14,6 +14,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->serial = SERIAL_STDIO;
 	cfg->on_reboot = REBOOT_RESET;
 	cfg->sync = SYNC_LAZY;
+	cfg->emulate = true;
 }
 
 int parse_size(const char *s, uint64_t *out)
@@ -104,6 +105,25 @@ static void split_module(char *arg, struct module_arg *m)
 	}
 }
 
+/*
+ * Guest command-line profiles for Linux.  "emulated": for KVM back-ends that
+ * emulate kernel code (kvm_pvm): keeps the kernel away from instructions
+ * that would cost an exit on every context switch, interrupt or kmalloc
+ * (XSAVE family, SMAP's clac/stac, cmpxchg16b, popcnt, SSSE3 crypto,
+ * rdtscp, invpcid, the fs/gs base paranoid entry, MDS's verw) and skips
+ * the crypto self-tests, minutes of emulated RSA here.  Instructions that
+ * nothing avoids (int3 for code patching, fwait) are completed by shrike.
+ */
+static const char *linux_profile(const char *name)
+{
+	if (!strcmp(name, "emulated"))
+		return "noxsave mitigations=off nofsgsbase "
+		       "clearcpuid=cx16,popcnt,smap,invpcid,ssse3,rdtscp cryptomgr.notests";
+	if (!strcmp(name, "none"))
+		return "";
+	return NULL;
+}
+
 static int choose(const char *opt, const char *val, const char *const *names, int n, int *out,
 		  char *err, size_t errlen)
 {
@@ -143,6 +163,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 	static const char *const boots[] = { "auto", "protocol", "pvh" };
 	static const char *const dexit[] = { "qemu", "distinct" };
 	static const char *const ram[] = { "map", "read" };
+	static const char *const onoff[] = { "off", "on" };
 	int choice;
 
 	if (!strcmp(opt, "--kernel")) {
@@ -198,6 +219,17 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		cfg->sync = (enum sync_mode)choice;
 	} else if (!strcmp(opt, "--trace-sync")) {
 		cfg->trace_path = val;
+	} else if (!strcmp(opt, "--linux-profile")) {
+		cfg->linux_profile = linux_profile(val);
+		if (!cfg->linux_profile) {
+			err_set(err, errlen, "--linux-profile: unknown profile '%s' (known: emulated)",
+				val);
+			return -1;
+		}
+	} else if (!strcmp(opt, "--emulate")) {
+		if (choose(opt, val, onoff, 2, &choice, err, errlen))
+			return -1;
+		cfg->emulate = choice == 1;
 	} else if (!strcmp(opt, "--qmp")) {
 		cfg->qmp = val;
 	} else if (!strcmp(opt, "--incoming")) {

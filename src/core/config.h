@@ -52,6 +52,8 @@ struct vm_config {
 	enum debug_exit_status debug_exit_status;
 	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
 	bool no_shutdown;          /* a guest power-off stops the VM, does not end it */
+	bool emulate;              /* complete what KVM's emulator cannot (x86/emulate) */
+	const char *linux_profile; /* options added to a Linux command line */
 	const char *name;          /* --name (QMP query-name) */
 	uint64_t start_ns;         /* when main() began (the start-up timeline) */
 	const char *qmp;           /* --qmp unix:PATH[,server=on][,wait=off] */

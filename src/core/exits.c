@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "x86/emulate/emulate.h"
 #include "x86/report.h"
 
 static const char *const exit_names[] = {
@@ -108,6 +109,41 @@ static int handle_fatal(struct vcpu *v, const char *what)
 	return -1;
 }
 
+/*
+ * KVM's emulator gave up on an instruction: shrike completes it if it can
+ * (x86/emulate/), else reports, naming the instruction.
+ */
+static int handle_internal_error(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char what[200];
+	const char *m = NULL;
+
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
+	    run->emulation_failure.insn_size <= sizeof(run->emulation_failure.insn_bytes)) {
+		const uint8_t *b = run->emulation_failure.insn_bytes;
+		unsigned n = run->emulation_failure.insn_size;
+
+		if (v->vm->cfg.emulate) {
+			switch (x86_emulate(v, b, n)) {
+			case EMU_DONE:
+				return 0;
+			case EMU_DEBUG_STOP:
+				return vcpu_debug_stop(v);
+			default:
+				break;
+			}
+		}
+		m = x86_mnemonic(v, b, n);
+	}
+	snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)%s%s%s",
+		 run->internal.suberror, suberror_name(run->internal.suberror),
+		 m ? ", instruction " : "", m ? m : "",
+		 m && v->vm->cfg.emulate ? " (shrike does not complete it)" : "");
+	return handle_fatal(v, what);
+}
+
 int vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -134,9 +170,7 @@ int vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)",
-			 run->internal.suberror, suberror_name(run->internal.suberror));
-		return handle_fatal(v, what);
+		return handle_internal_error(v);
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(what, sizeof(what), "KVM entry failed, hardware reason 0x%llx",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);

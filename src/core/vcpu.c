@@ -76,6 +76,10 @@ int vcpu_create(struct vm *vm, unsigned index, struct vcpu **out)
 		log_error("KVM_SET_CPUID2 on vCPU %u failed: %s", index, strerror(errno));
 		return r;
 	}
+	/* What the guest really gets: some back-ends force bits on. */
+	v->cpuid_seen = cpuid_read_back(v->fd, v->cpuid);
+	if (!v->cpuid_seen)
+		return -ENOMEM;
 	/* Configuration, not state: read once, used by devices (GETHZ). */
 	r = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	v->tsc_khz = r > 0 ? (uint32_t)r : 0;
@@ -92,6 +96,7 @@ void vcpu_destroy(struct vcpu *v)
 	if (v->fd >= 0)
 		close(v->fd);
 	free(v->cpuid);
+	free(v->cpuid_seen);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);
 	free(v);
@@ -286,6 +291,16 @@ static void pause_point(struct vcpu *v)
 	pthread_mutex_unlock(&vm->pause_lock);
 	/* A kick that woke us is spent. */
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
+}
+
+int vcpu_debug_stop(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (!vm->debug.stop)
+		return 0;
+	vm->debug.stop(vm->debug.opaque, v);
+	return 0;
 }
 
 static void fail(struct vcpu *v, const char *what)

@@ -48,7 +48,8 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
-	struct kvm_cpuid2 *cpuid;
+	struct kvm_cpuid2 *cpuid;        /* what shrike set */
+	struct kvm_cpuid2 *cpuid_seen;   /* what the guest gets (KVM may force bits) */
 	uint32_t tsc_khz;          /* KVM_GET_TSC_KHZ at creation; 0 = unknown */
 	char name[16];             /* "CPU n/KVM" */
 
@@ -59,6 +60,8 @@ struct vcpu {
 	bool io_pending;           /* the last exit left an I/O to complete */
 	bool held;                 /* parked on its own (the debugger) */
 	int tid;                   /* the thread's id, once it runs */
+	bool debug_step;           /* the debugger single-steps this vCPU */
+	char emu_origin[48];       /* "emulate:<mnemonic>", for the trace */
 
 	pthread_mutex_t lock;      /* protects the work queue and the flags above */
 	pthread_cond_t cond;
@@ -94,6 +97,10 @@ int vcpu_run_on_async(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void
 /* A vCPU ioctl, counted: the ioctl's result or -errno; refuses (-EPERM)
  * when the caller does not own the vCPU. */
 int vcpu_ioctl(struct vcpu *vcpu, unsigned long req, void *arg);
+
+/* The debugger's stop on this vCPU (a breakpoint, a step): the VM pauses
+ * for the debugger.  Returns what vcpu_handle_exit returns. */
+int vcpu_debug_stop(struct vcpu *vcpu);
 
 /* Signal used for kicks; the process installs its handler once. */
 void vcpu_signals_init(void);

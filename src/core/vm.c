@@ -17,6 +17,7 @@
 #include "trace/stats.h"
 #include "trace/trace.h"
 #include "x86/cpuid.h"
+#include "x86/emulate/emulate.h"
 #include "x86/reset.h"
 
 #define KVM_TSS_ADDR          0xfffbd000ul
@@ -90,6 +91,14 @@ static int create_machine(struct vm *vm)
 	    errno != EINVAL && errno != ENOTTY) {
 		log_error("KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
 		return -errno;
+	}
+	/* Emulation failures come to shrike with the instruction's bytes
+	 * (KVM would otherwise inject #UD in some of its paths). */
+	if (check_ext(vm->kvm_fd, KVM_CAP_EXIT_ON_EMULATION_FAILURE)) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args = { 1 } };
+
+		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			log_error("KVM_CAP_EXIT_ON_EMULATION_FAILURE: %s", strerror(errno));
 	}
 	vm->kernel_irqchip = true;
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
@@ -285,7 +294,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->cpuid_supported = cpuid_get_supported(vm->kvm_fd);
 	vm->cpuid_base = cpuid_copy(cfg->cpuid ? cfg->cpuid : vm->cpuid_supported);
-	if (vm->stop_efd < 0 || !vm->cpuid_supported || !vm->cpuid_base) {
+	if (cfg->emulate)
+		vm->emu_stats = emu_stats_create();
+	if (vm->stop_efd < 0 || !vm->cpuid_supported || !vm->cpuid_base ||
+	    (cfg->emulate && !vm->emu_stats)) {
 		log_error("cannot set up the VM: %s", strerror(errno));
 		return -EIO;
 	}
@@ -333,6 +345,7 @@ void vm_destroy(struct vm *vm)
 	msr_catalog_free(&vm->msrs);
 	free(vm->cpuid_supported);
 	free(vm->cpuid_base);
+	emu_stats_free(vm->emu_stats);
 	iobus_free(&vm->pio);
 	iobus_free(&vm->mmio);
 	trace_close(vm->trace);

@@ -25,6 +25,17 @@
 #include "x86/msr.h"
 
 struct trace;
+struct emu_stats;
+
+/* What the debugger (gdb/) lets the vCPUs ask it. */
+struct debug_hooks {
+	/* An int3 at `linear`: is it the debugger's breakpoint? */
+	bool (*sw_breakpoint)(void *opaque, struct vcpu *v, uint64_t linear);
+	/* A vCPU stopped for the debugger (breakpoint, step, watchpoint);
+	 * called on that vCPU's thread. */
+	void (*stop)(void *opaque, struct vcpu *v);
+	void *opaque;
+};
 
 struct kvm_caps {
 	unsigned sync_regs;        /* KVM_SYNC_X86_* bits offered */
@@ -109,6 +120,8 @@ struct vm {
 	uint64_t reset_latency_ns[RESET_LATENCY_SAMPLES];
 
 	struct trace *trace;
+	struct emu_stats *emu_stats;   /* instructions completed by shrike (--stats) */
+	struct debug_hooks debug;
 	uint64_t t0_ns;
 	uint64_t timeline[TL_N];   /* start-up milestones (now_ns), --stats */
 	enum sync_cause start_cause;   /* of the first FULL put: post_init or restore */

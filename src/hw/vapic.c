@@ -11,8 +11,8 @@
  *   32-bit write:   IRQ poll; nothing to do with the in-kernel irqchip.
  * Reads return all ones.
  *
- * A registration needs CS.base and EIP: REGS (free with SYNC_REGS) and
- * SREGS, one ioctl in lazy mode.  KVM's quirk KVM_X86_QUIRK_OUT_7E_INC_RIP
+ * A registration needs CS.base and EIP: REGS and SREGS, both free with
+ * KVM_CAP_SYNC_REGS in lazy mode.  KVM's quirk KVM_X86_QUIRK_OUT_7E_INC_RIP
  * (on by default) advances RIP past the OUT before this exit, unlike any
  * other port: EIP already points after the instruction, which still lies
  * in the ROM's 512-byte block, and shrike must not advance it again (it

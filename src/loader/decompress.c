@@ -242,12 +242,12 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, uint64_t ma
 	    plen > bz->size - start) {
 		err_set(err, errlen, "%s: bzImage payload missing or truncated (offset %llu, %u bytes)",
 			bz->path, (unsigned long long)start, plen);
-		return -1;
+		return -2;
 	}
 	fmt = format_of(d + start, plen);
 	if (!fmt) {
 		err_set(err, errlen, "%s: unknown compression of the bzImage payload", bz->path);
-		return -1;
+		return -2;
 	}
 	out_len = le32(d + start + plen - 4);
 	if (max_size > MAX_KERNEL)

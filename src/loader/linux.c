@@ -20,6 +20,7 @@
  *   0x7000  zero page    0x9000  page tables (PML4, PDPT, 4 PDs) to 0xF000
  *   0x20000 command line 0xE0000 ACPI tables
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -82,11 +83,26 @@ static const char *linux_cmdline(const struct loader_input *in)
 	return in->cmdline ? in->cmdline : "console=ttyS0";
 }
 
+/* The command line, with the profile's options after the user's. */
 static int plan_cmdline(const struct loader_input *in, struct boot_plan *plan, uint32_t max,
 			char *err, size_t errlen)
 {
-	const char *c = linux_cmdline(in);
-	size_t len = strlen(c);
+	const char *user = linux_cmdline(in);
+	size_t len = strlen(user) + (in->cmdline_extra ? 1 + strlen(in->cmdline_extra) : 0);
+	char *c;
+
+	if (len >= max || len >= CMDLINE_MAX) {
+		err_set(err, errlen, "kernel command line of %zu bytes exceeds the kernel's limit of %u",
+			len, max);
+		return -1;
+	}
+	c = (char *)plan_alloc(plan, len + 1);
+	if (!c) {
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(c, len + 1, "%s%s%s", user, in->cmdline_extra ? " " : "",
+		 in->cmdline_extra ? in->cmdline_extra : "");
 
 	if (len >= max || len >= CMDLINE_MAX) {
 		err_set(err, errlen, "kernel command line of %zu bytes exceeds the kernel's limit of %u",

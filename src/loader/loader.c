@@ -179,10 +179,20 @@ int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, con
 static int plan_bzimage(const struct loader_input *in, struct boot_plan *plan, char *err,
 			size_t errlen)
 {
+	int r;
+
 	if (in->linux_boot == KERNEL_BOOT_PROTOCOL)
 		return bzimage_plan(in, plan, err, errlen);
-	if (bzimage_decompress(&in->kernel, in->cache_dir, in->mem->total, pvh_detect,
-			       &plan->vmlinux, plan->note, sizeof(plan->note), err, errlen))
+	r = bzimage_decompress(&in->kernel, in->cache_dir, in->mem->total, pvh_detect,
+			       &plan->vmlinux, plan->note, sizeof(plan->note), err, errlen);
+	if (r == -2 && in->linux_boot == KERNEL_BOOT_AUTO) {
+		/* Nothing to decompress here: the kernel's own set-up code
+		 * knows what it carries. */
+		snprintf(plan->note, sizeof(plan->note), "no payload to decompress on the host: "
+			 "boot protocol");
+		return bzimage_plan(in, plan, err, errlen);
+	}
+	if (r)
 		return -1;
 	if (!pvh_detect(plan->vmlinux.data, plan->vmlinux.size)) {
 		if (in->linux_boot == KERNEL_BOOT_PVH) {

@@ -119,6 +119,7 @@ struct loader_input {
 	struct blob kernel;
 	bool force_flat;
 	const char *cmdline;       /* may be NULL */
+	const char *cmdline_extra; /* Linux: appended (a --linux-profile) */
 	enum kernel_boot linux_boot;
 	const char *cache_dir;     /* decompressed kernels; NULL: no cache */
 	struct blob modules[17];
@@ -168,7 +169,9 @@ int pvh_plan(const struct loader_input *in, const struct blob *vmlinux, struct b
 /* A bzImage's compressed payload, decompressed on the host (lz4, gzip, xz,
  * zstd, bzip2, lzma) into a mapped file (out), at most max_size bytes; read
  * from or added to the cache under cache_dir (NULL: none) when `valid`
- * (NULL: anything) accepts it.  Returns 0, or -1 with a message. */
+ * (NULL: anything) accepts it.  Returns 0, -2 when there is no payload
+ * shrike can decompress (missing, or compressed some other way), or -1
+ * (corrupt, too large, ...), with a message. */
 int bzimage_decompress(const struct blob *bz, const char *cache_dir, uint64_t max_size,
 		       bool (*valid)(const uint8_t *, size_t), struct blob *out, char *note,
 		       size_t notelen, char *err, size_t errlen);

@@ -414,5 +414,6 @@ int snap_vcpu_read(struct snap_reader *r, struct vcpu *v, char *err, size_t errl
 	s->valid = CPU_ALL;
 	s->dirty = CPU_ALL;
 	s->regs_in_run = false;
+	s->sregs_in_run = false;
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/exits.h"
 #include "core/vm.h"
+#include "x86/emulate/emulate.h"
 
 static void print_exits(const struct vcpu_stats *s, FILE *f)
 {
@@ -162,6 +163,7 @@ void stats_print(const struct vm *vm, FILE *f)
 		if (vm->devices[i].model->stats)
 			vm->devices[i].model->stats(vm->devices[i].opaque, f);
 	print_console(&vm->console, f);
+	emu_stats_print(vm->emu_stats, f);
 	print_resets(vm, f);
 	{
 		static const char *const why[] = { "running", "power-off", "debug-exit", "reset",

@@ -22,6 +22,19 @@ struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd)
 	return NULL;
 }
 
+struct kvm_cpuid2 *cpuid_read_back(int vcpu_fd, const struct kvm_cpuid2 *set)
+{
+	struct kvm_cpuid2 *t = calloc(1, sizeof(*t) + (set->nent + 8) * sizeof(t->entries[0]));
+
+	if (!t)
+		return NULL;
+	t->nent = set->nent + 8;
+	if (ioctl(vcpu_fd, KVM_GET_CPUID2, t) == 0)
+		return t;
+	free(t);
+	return cpuid_copy(set);
+}
+
 struct kvm_cpuid2 *cpuid_copy(const struct kvm_cpuid2 *t)
 {
 	size_t bytes = sizeof(*t) + t->nent * sizeof(t->entries[0]);

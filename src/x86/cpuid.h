@@ -19,6 +19,10 @@ struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd);
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned index,
 				  unsigned ncpus);
 
+/* KVM_GET_CPUID2 after KVM_SET_CPUID2: the table the guest really sees
+ * (a copy of `set` if KVM cannot say).  NULL if out of memory. */
+struct kvm_cpuid2 *cpuid_read_back(int vcpu_fd, const struct kvm_cpuid2 *set);
+
 /* A copy of a table (NULL if out of memory). */
 struct kvm_cpuid2 *cpuid_copy(const struct kvm_cpuid2 *t);
 

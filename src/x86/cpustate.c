@@ -63,6 +63,14 @@ static bool uses_sync_regs(const struct vcpu *v)
 	return v->state.regs != &v->state.regs_copy;
 }
 
+/* Segment and control registers from the kvm_run page too (the legacy
+ * struct kvm_sregs, converted when asked for): the emulator and the vapic
+ * port read them on every exit they handle. */
+static bool uses_sync_sregs(const struct vcpu *v)
+{
+	return uses_sync_regs(v) && (v->vm->caps.sync_regs & KVM_SYNC_X86_SREGS);
+}
+
 /* Classes this host's KVM can move; the others are ignored. */
 static unsigned supported_classes(const struct vcpu *v)
 {
@@ -319,6 +327,13 @@ int cpu_state_get(struct vcpu *v, unsigned mask, enum sync_cause cause, const ch
 		x.classes |= CPU_MASK(CPU_REGS);
 		s->regs_in_run = false;
 	}
+	if ((want & CPU_MASK(CPU_SREGS)) && s->sregs_in_run) {
+		sregs_from_legacy(&s->sregs, &v->run->s.regs.sregs);
+		s->valid |= CPU_MASK(CPU_SREGS);
+		want &= ~CPU_MASK(CPU_SREGS);
+		x.classes |= CPU_MASK(CPU_SREGS);
+		s->sregs_in_run = false;
+	}
 	for (size_t i = 0; i < sizeof(get_order) / sizeof(get_order[0]); i++) {
 		enum cpu_class c = get_order[i];
 		int r;
@@ -344,6 +359,8 @@ int cpu_state_refresh(struct vcpu *v, unsigned mask, enum sync_cause cause, cons
 	s->valid &= ~(mask & ~s->dirty);
 	if (mask & CPU_MASK(CPU_REGS) & ~s->dirty)
 		s->regs_in_run = false;
+	if (mask & CPU_MASK(CPU_SREGS) & ~s->dirty)
+		s->sregs_in_run = false;
 	return cpu_state_get(v, mask, cause, origin);
 }
 
@@ -599,7 +616,8 @@ int cpu_state_put(struct vcpu *v, enum put_level level, enum sync_cause cause, c
 
 void cpu_state_before_run(struct vcpu *v)
 {
-	v->run->kvm_valid_regs = uses_sync_regs(v) ? KVM_SYNC_X86_REGS : 0;
+	v->run->kvm_valid_regs = (uses_sync_regs(v) ? KVM_SYNC_X86_REGS : 0) |
+				 (uses_sync_sregs(v) ? KVM_SYNC_X86_SREGS : 0);
 }
 
 void cpu_state_after_run(struct vcpu *v)
@@ -609,4 +627,5 @@ void cpu_state_after_run(struct vcpu *v)
 	/* The guest ran: only what KVM copied into kvm_run is still valid. */
 	s->valid = uses_sync_regs(v) ? CPU_MASK(CPU_REGS) : 0;
 	s->regs_in_run = uses_sync_regs(v);
+	s->sregs_in_run = uses_sync_sregs(v);
 }

@@ -11,7 +11,8 @@
  *
  * Before every KVM_RUN the vCPU thread writes dirty classes back at the
  * RUNTIME level; KVM_RUN then invalidates everything except what
- * KVM_CAP_SYNC_REGS refreshes for free (the general registers).  RESET and
+ * KVM_CAP_SYNC_REGS refreshes for free (the general registers, and the
+ * segment and control registers, taken from the page when asked).  RESET and
  * FULL puts write every class, in the order documented at cpu_state_put().
  *
  * Only the vCPU's own thread calls these, or any thread while the vCPU is
@@ -74,6 +75,7 @@ struct cpu_state {
 	unsigned valid;
 	unsigned dirty;
 	bool regs_in_run;          /* REGS valid from the kvm_run page, not yet reported */
+	bool sregs_in_run;         /* SREGS in the kvm_run page (legacy form), not yet taken */
 	const char *dirty_origin;  /* who dirtied the state last (trace) */
 
 	struct kvm_regs *regs;     /* &run->s.regs.regs with SYNC_REGS, else &regs_copy */

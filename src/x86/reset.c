@@ -136,6 +136,7 @@ void cpu_reset_state(struct vcpu *v, bool has_run)
 	s->valid = CPU_ALL;
 	s->dirty = CPU_ALL;
 	s->regs_in_run = false;
+	s->sregs_in_run = false;
 }
 
 static void set_msr(struct vcpu *v, uint32_t index, uint64_t value)

@@ -209,6 +209,42 @@ static void flat_rules(void)
 	boot_plan_free(&p);
 }
 
+/* A bzImage whose header names no payload (or one compressed some way
+ * shrike does not know): --kernel-boot auto boots it through the boot
+ * protocol; pvh refuses it. */
+static void bzimage_without_payload(void)
+{
+	static uint8_t bz[5 * 512 + 4096];
+	struct loader_input in;
+	struct boot_plan p;
+
+	memset(bz, 0, sizeof(bz));
+	bz[0x1f1] = 4;
+	bz[0x1fe] = 0x55;
+	bz[0x1ff] = 0xaa;
+	bz[0x201] = 0x66;
+	memcpy(bz + 0x202, "HdrS", 4);
+	put16(bz + 0x206, 0x020f);
+	bz[0x211] = 1;                          /* LOADED_HIGH */
+	put32(bz + 0x22c, 0x7fffffff);
+	put16(bz + 0x236, 3);                   /* XLF_KERNEL_64 */
+	put32(bz + 0x238, 2048);
+	put32(bz + 0x260, 0x100000);            /* init_size */
+	memset(&in, 0, sizeof(in));
+	in.kernel = (struct blob){ .path = "nopayload", .data = bz, .size = sizeof(bz), .fd = -1 };
+	in.mem = &mem;
+	in.ncpus = 1;
+	in.linux_boot = KERNEL_BOOT_AUTO;
+	CHECK_EQ(loader_plan(&in, &p, err, sizeof(err)), 0);
+	CHECK_CONTAINS(p.format, "boot protocol");
+	CHECK_CONTAINS(p.note, "no payload to decompress");
+	boot_plan_free(&p);
+	in.linux_boot = KERNEL_BOOT_PVH;
+	CHECK(loader_plan(&in, &p, err, sizeof(err)) != 0);
+	CHECK_CONTAINS(err, "payload missing");
+	boot_plan_free(&p);
+}
+
 static void e820_layout(void)
 {
 	struct guest_mem big;
@@ -248,6 +284,7 @@ int main(void)
 	RUN(malformed_refused);
 	RUN(flat_rules);
 	RUN(e820_layout);
+	RUN(bzimage_without_payload);
 	guest_mem_free(&mem);
 	return check_failures ? 1 : 0;
 }
