@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "control/qmp.h"
+#include "gdb/gdbstub.h"
 #include "core/log.h"
 #include "core/vm.h"
 #include "loader/loader.h"
@@ -20,6 +21,7 @@ struct launch {
 	struct guest_mem mem;
 	struct snapshot *snap;
 	struct qmp *qmp;
+	struct gdb_server *gdb;
 	struct vm vm;
 	bool vm_created;
 };
@@ -187,6 +189,26 @@ static int create(struct launch *l)
 		if (qmp_wait_client(l->qmp) || qmp_attach(l->qmp))
 			return EXIT_VMM;
 	}
+	if (l->cfg.gdb) {
+		l->gdb = gdb_server_create(&l->vm, l->cfg.gdb, err, sizeof(err));
+		if (!l->gdb) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+		if (gdb_server_attach(l->gdb))
+			return EXIT_VMM;
+	}
+	return 0;
+}
+
+/* Argument forms checked before anything is read or created. */
+static int check_specs(const struct vm_config *cfg)
+{
+	char err[300];
+
+	if ((cfg->qmp && qmp_check_spec(cfg->qmp, err, sizeof(err))) ||
+	    (cfg->gdb && gdb_check_spec(cfg->gdb, err, sizeof(err))))
+		return usage_error(err);
 	return 0;
 }
 
@@ -200,15 +222,18 @@ int launch(const struct vm_config *cfg)
 		return EXIT_VMM;
 	}
 	l->cfg = *cfg;
-	status = l->cfg.incoming ? prepare_restore(l) : prepare_boot(l);
+	status = check_specs(&l->cfg);
+	if (!status)
+		status = l->cfg.incoming ? prepare_restore(l) : prepare_boot(l);
 	if (!status)
 		status = create(l);
 	if (!status) {
 		block_signals();
-		if (l->cfg.start_paused)
+		if (l->cfg.start_paused || l->cfg.gdb_wait)
 			vm_pause_async(&l->vm, PAUSE_PRELAUNCH);
 		status = vm_start(&l->vm) ? EXIT_VMM : vm_wait(&l->vm);
 	}
+	gdb_server_destroy(l->gdb, status);
 	qmp_destroy(l->qmp);
 	if (l->vm_created)
 		vm_destroy(&l->vm);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "control/migration.h"
 #include "control/qmp_commands.h"
 #include "core/log.h"
+#include "core/socket.h"
 #include "core/vm.h"
 
 #define MSG_LIMIT (4u << 20)       /* one JSON value from a client */
@@ -70,38 +70,6 @@ int qmp_check_spec(const char *spec, char *err, size_t errlen)
 	return parse_spec(spec, path, sizeof(path), &server, &wait, err, errlen);
 }
 
-static int listen_on(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int fd, r;
-
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			err_set(err, errlen, "--qmp: %s exists and is not a socket", path);
-			return -1;
-		}
-		unlink(path);
-	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		err_set(err, errlen, "--qmp: socket: %s", strerror(errno));
-		return -1;
-	}
-	/* Created 0600: the socket controls the VM. */
-	old = umask(0177);
-	r = bind(fd, (struct sockaddr *)&a, sizeof(a));
-	umask(old);
-	if (r < 0 || listen(fd, 4) < 0) {
-		err_set(err, errlen, "--qmp: cannot listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int connect_to(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -133,7 +101,7 @@ struct qmp *qmp_create(struct vm *vm, const char *spec, char *err, size_t errlen
 		return NULL;
 	}
 	if (q->server)
-		q->listen_fd = listen_on(q->path, err, errlen);
+		q->listen_fd = unix_listen(q->path, "--qmp", err, errlen);
 	else
 		q->client_fd = connect_to(q->path, err, errlen);
 	if (q->listen_fd < 0 && q->client_fd < 0) {

@@ -232,6 +232,8 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		cfg->emulate = choice == 1;
 	} else if (!strcmp(opt, "--qmp")) {
 		cfg->qmp = val;
+	} else if (!strcmp(opt, "--gdb")) {
+		cfg->gdb = val;
 	} else if (!strcmp(opt, "--incoming")) {
 		cfg->incoming = val;
 	} else if (!strcmp(opt, "--restore-ram")) {
@@ -265,6 +267,8 @@ static int parse_flag(struct vm_config *cfg, const char *opt)
 		cfg->no_vapic = true;
 	else if (!strcmp(opt, "--paused"))
 		cfg->start_paused = true;
+	else if (!strcmp(opt, "--gdb-wait"))
+		cfg->gdb_wait = true;
 	else if (!strcmp(opt, "--no-shutdown"))
 		cfg->no_shutdown = true;
 	else
@@ -311,6 +315,10 @@ int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t
 	if (cfg->kernel_path && cfg->incoming) {
 		err_set(err, errlen, "--kernel and --incoming exclude each other: a snapshot holds "
 			"its boot images");
+		return -1;
+	}
+	if (cfg->gdb_wait && !cfg->gdb) {
+		err_set(err, errlen, "--gdb-wait needs --gdb tcp:HOST:PORT or unix:PATH");
 		return -1;
 	}
 	if (cfg->trace_msrs && !cfg->trace_path) {

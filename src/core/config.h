@@ -59,6 +59,8 @@ struct vm_config {
 	const char *qmp;           /* --qmp unix:PATH[,server=on][,wait=off] */
 	const char *incoming;      /* --incoming file:PATH: restore a snapshot */
 	bool start_paused;         /* -S: vCPUs wait for QMP cont or a debugger */
+	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH */
+	bool gdb_wait;             /* --gdb-wait: prelaunch until gdb continues */
 	bool restore_read;         /* --incoming: read RAM instead of mapping it */
 	bool cpus_set, memory_set; /* given on the command line */
 	const char *cpu_model;     /* --cpu (NULL: host) */

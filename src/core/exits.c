@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/guestdbg.h"
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -124,13 +125,18 @@ static int handle_internal_error(struct vcpu *v)
 	    run->emulation_failure.insn_size <= sizeof(run->emulation_failure.insn_bytes)) {
 		const uint8_t *b = run->emulation_failure.insn_bytes;
 		unsigned n = run->emulation_failure.insn_size;
+		int r;
 
+		/* The debugger's breakpoints come first: an int3 shrike placed
+		 * is never the guest's. */
+		if (vcpu_debug_int3(v, b, n, &r))
+			return r;
 		if (v->vm->cfg.emulate) {
 			switch (x86_emulate(v, b, n)) {
 			case EMU_DONE:
 				return 0;
-			case EMU_DEBUG_STOP:
-				return vcpu_debug_stop(v);
+			case EMU_DEBUG_STEP:
+				return vcpu_debug_step_done(v);
 			default:
 				break;
 			}
@@ -169,6 +175,8 @@ int vcpu_handle_exit(struct vcpu *v)
 		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);
+	case KVM_EXIT_DEBUG:
+		return vcpu_handle_debug_exit(v);
 	case KVM_EXIT_INTERNAL_ERROR:
 		return handle_internal_error(v);
 	case KVM_EXIT_FAIL_ENTRY:

@@ -293,16 +293,6 @@ static void pause_point(struct vcpu *v)
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
 }
 
-int vcpu_debug_stop(struct vcpu *v)
-{
-	struct vm *vm = v->vm;
-
-	if (!vm->debug.stop)
-		return 0;
-	vm->debug.stop(vm->debug.opaque, v);
-	return 0;
-}
-
 static void fail(struct vcpu *v, const char *what)
 {
 	log_error("vCPU %u: %s", v->index, what);

@@ -60,7 +60,7 @@ struct vcpu {
 	bool io_pending;           /* the last exit left an I/O to complete */
 	bool held;                 /* parked on its own (the debugger) */
 	int tid;                   /* the thread's id, once it runs */
-	bool debug_step;           /* the debugger single-steps this vCPU */
+	struct kvm_guest_debug guest_debug;  /* as last set (vcpu_set_guest_debug) */
 	char emu_origin[48];       /* "emulate:<mnemonic>", for the trace */
 
 	pthread_mutex_t lock;      /* protects the work queue and the flags above */
@@ -98,9 +98,11 @@ int vcpu_run_on_async(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void
  * when the caller does not own the vCPU. */
 int vcpu_ioctl(struct vcpu *vcpu, unsigned long req, void *arg);
 
-/* The debugger's stop on this vCPU (a breakpoint, a step): the VM pauses
- * for the debugger.  Returns what vcpu_handle_exit returns. */
-int vcpu_debug_stop(struct vcpu *vcpu);
+/* The debugger single-steps this vCPU. */
+static inline bool vcpu_single_stepping(const struct vcpu *vcpu)
+{
+	return (vcpu->guest_debug.control & KVM_GUESTDBG_SINGLESTEP) != 0;
+}
 
 /* Signal used for kicks; the process installs its handler once. */
 void vcpu_signals_init(void);

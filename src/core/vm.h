@@ -27,13 +27,29 @@
 struct trace;
 struct emu_stats;
 
-/* What the debugger (gdb/) lets the vCPUs ask it. */
+/* Why a vCPU's run was interrupted for the debugger (gdb/). */
+enum debug_trap_kind {
+	DEBUG_TRAP_STEP,           /* a single step completed */
+	DEBUG_TRAP_INT3,           /* an int3 at linear address `addr` */
+	DEBUG_TRAP_DB,             /* a #DB from the debug registers: `dr6` says which */
+};
+
+struct debug_trap {
+	enum debug_trap_kind kind;
+	uint64_t addr;
+	uint64_t dr6;
+};
+
+/* What the debugger says of a trap. */
+enum debug_verdict {
+	DEBUG_STOP,                /* the vCPU stops for the debugger (it parks) */
+	DEBUG_CONTINUE,            /* the debugger's own, consumed: run on */
+	DEBUG_NOT_OURS,            /* the guest's: it gets the exception */
+};
+
+/* The debugger's hook; called on the trapping vCPU's thread. */
 struct debug_hooks {
-	/* An int3 at `linear`: is it the debugger's breakpoint? */
-	bool (*sw_breakpoint)(void *opaque, struct vcpu *v, uint64_t linear);
-	/* A vCPU stopped for the debugger (breakpoint, step, watchpoint);
-	 * called on that vCPU's thread. */
-	void (*stop)(void *opaque, struct vcpu *v);
+	enum debug_verdict (*trap)(void *opaque, struct vcpu *v, const struct debug_trap *t);
 	void *opaque;
 };
 

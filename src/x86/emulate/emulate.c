@@ -165,8 +165,8 @@ static enum emu_result complete(struct emu *e, uint64_t rflags_before)
 	if (v->vm->emu_stats)
 		__atomic_fetch_add(&v->vm->emu_stats->count[e->insn.mnemonic], 1, __ATOMIC_RELAXED);
 	/* The debugger steps this vCPU: the step ends here. */
-	if (!e->fault && __atomic_load_n(&v->debug_step, __ATOMIC_ACQUIRE))
-		return EMU_DEBUG_STOP;
+	if (!e->fault && vcpu_single_stepping(v))
+		return EMU_DEBUG_STEP;
 	return EMU_DONE;
 }
 
@@ -226,10 +226,6 @@ enum emu_result x86_emulate(struct vcpu *v, const uint8_t *bytes, unsigned n)
 		e.next_rip &= (e.s->cs.db && e.mode != ZYDIS_MACHINE_MODE_REAL_16) ? 0xffffffffull
 										     : 0xffffull;
 	}
-	/* An int3 the debugger placed is the debugger's, not the guest's. */
-	if (e.insn.mnemonic == ZYDIS_MNEMONIC_INT3 && v->vm->debug.sw_breakpoint &&
-	    v->vm->debug.sw_breakpoint(v->vm->debug.opaque, v, e.linear_rip))
-		return EMU_DEBUG_STOP;
 	fn = emu_handler(e.insn.mnemonic);
 	if (!fn)
 		goto unknown;

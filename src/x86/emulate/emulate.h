@@ -36,7 +36,7 @@ enum emu_result {
 	EMU_DONE,                  /* completed, or an exception injected: re-enter */
 	EMU_UNKNOWN,               /* not an instruction shrike completes */
 	EMU_ERROR,                 /* the state could not be read or written */
-	EMU_DEBUG_STOP,            /* the debugger's breakpoint or step: stop */
+	EMU_DEBUG_STEP,            /* completed while the debugger steps the vCPU */
 };
 
 /* Handles one emulation failure; bytes are the instruction at RIP. */

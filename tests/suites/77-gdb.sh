@@ -1,0 +1,30 @@
+# The debugger's server (issue 11): Debian's gdb in batch mode against the
+# test kernel, then the protocol itself with malformed and random packets.
+SUITES="${SUITES:-} gdb"
+
+suite_gdb() {
+	local spec
+	# Bad --gdb arguments are usage errors, before anything is created.
+	for spec in tcp:1234 tcp::99999 tcp::-1 udp::1234 unix: tcp:; do
+		run_vm 10 --kernel "$K/hello.elf" --gdb "$spec"
+		expect "gdb_bad_spec_${spec//[^a-z0-9]/_}" 2 || true
+	done
+	run_vm 10 --kernel "$K/hello.elf" --gdb-wait
+	expect gdb_wait_needs_gdb 2
+	if ! have_kvm; then
+		skip gdb_tests "$NO_KVM_REASON"
+		return
+	fi
+	if ! command -v python3 >/dev/null; then
+		skip gdb_tests "python3 is not installed"
+		return
+	fi
+	if ! command -v gdb >/dev/null && [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gdb \
+			>"$TMP/apt.log" 2>&1 || true
+	fi
+	mkdir -p "$TMP/gdb"
+	run_py_test gdb_test tests/tools/gdb_test.py "$SHRIKE" "$K" "$TMP/gdb"
+	run_py_test gdb_proto_test tests/tools/gdb_proto_test.py "$SHRIKE" "$K" "$TMP/gdb" 3000
+	rm -rf "$TMP/gdb"
+}
