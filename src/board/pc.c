@@ -2,8 +2,9 @@
  * The PC that shrike emulates: the legacy devices a PC guest (Linux, a
  * multiboot test kernel, a kernel written for QEMU's PC) looks for, at the
  * ports and interrupt lines QEMU's "pc" machine uses.  Creation order is
- * reset order.  The LAPIC, IOAPIC, PIC and PIT are KVM's (or, in split
- * irqchip mode, src/hw's), set up by the VM itself.
+ * reset order.  The LAPICs are KVM's; the IOAPIC, PIC and PIT are KVM's
+ * too (set up with the VM, core/irq.c) or, in split irqchip mode, these
+ * devices.
  */
 #include <stddef.h>
 
@@ -18,10 +19,16 @@ struct board_slot {
 	bool (*wanted)(const struct vm *vm);
 };
 
+static bool want_split(const struct vm *vm) { return vm->irq.split; }
 static bool want_vmport(const struct vm *vm) { return !vm->cfg.no_vmport; }
 static bool want_vapic(const struct vm *vm) { return !vm->cfg.no_vapic; }
 
 static const struct board_slot pc[] = {
+	/* First, so that a restore loads them before the devices that raise
+	 * their lines. */
+	{ &pic_model,        { .base = 0x20 },                         want_split },
+	{ &ioapic_model,     { .base = 0xfec00000 },                   want_split },
+	{ &pit_model,        { .base = 0x40, .irq = 0 },               want_split },
 	{ &serial_model,     { .base = 0x3f8, .irq = 4 },              NULL },
 	{ &debug_exit_model, { .base = 0xf4, .size = 4 },              NULL },
 	{ &fw_cfg_model,     { .base = 0x510 },                        NULL },

@@ -15,6 +15,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->on_reboot = REBOOT_RESET;
 	cfg->sync = SYNC_LAZY;
 	cfg->emulate = true;
+	cfg->irqchip = IRQCHIP_SPLIT;
 }
 
 int parse_size(const char *s, uint64_t *out)
@@ -164,6 +165,7 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 	static const char *const dexit[] = { "qemu", "distinct" };
 	static const char *const ram[] = { "map", "read" };
 	static const char *const onoff[] = { "off", "on" };
+	static const char *const irqchips[] = { "kernel", "split" };
 	int choice;
 
 	if (!strcmp(opt, "--kernel")) {
@@ -226,6 +228,10 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 				val);
 			return -1;
 		}
+	} else if (!strcmp(opt, "--irqchip")) {
+		if (choose(opt, val, irqchips, 2, &choice, err, errlen))
+			return -1;
+		cfg->irqchip = (enum irqchip_mode)choice;
 	} else if (!strcmp(opt, "--emulate")) {
 		if (choose(opt, val, onoff, 2, &choice, err, errlen))
 			return -1;

@@ -177,6 +177,9 @@ int vcpu_handle_exit(struct vcpu *v)
 		return handle_system_event(v);
 	case KVM_EXIT_DEBUG:
 		return vcpu_handle_debug_exit(v);
+	case KVM_EXIT_IOAPIC_EOI:
+		irq_eoi(v, v->run->eoi.vector);
+		return 0;
 	case KVM_EXIT_INTERNAL_ERROR:
 		return handle_internal_error(v);
 	case KVM_EXIT_FAIL_ENTRY:

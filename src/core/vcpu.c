@@ -135,6 +135,11 @@ void vcpu_kick(struct vcpu *v)
 	chardev_interrupt(&v->vm->console);
 }
 
+bool vcpu_is_current(const struct vcpu *v)
+{
+	return current_vcpu == v;
+}
+
 bool vcpu_current_has_work(void)
 {
 	return current_vcpu && __atomic_load_n(&current_vcpu->work_head, __ATOMIC_ACQUIRE);
@@ -320,6 +325,8 @@ static void run_loop(struct vcpu *v)
 			return;
 		}
 		cpu_state_before_run(v);
+		if (v->index == 0 && v->vm->irq.split)
+			irq_before_run(v);
 		if (v->index == 0 && !v->vm->timeline[TL_FIRST_RUN])
 			v->vm->timeline[TL_FIRST_RUN] = now_ns();
 		r = ioctl(v->fd, KVM_RUN, 0);

@@ -86,6 +86,8 @@ bool vcpu_current_has_work(void);
 /* Holds the vCPU parked (or lets it go), whatever the VM's pause. */
 void vcpu_hold(struct vcpu *vcpu, bool hold);
 
+/* True on the vCPU's own thread. */
+bool vcpu_is_current(const struct vcpu *vcpu);
 /* True on the vCPU's own thread, or while it is stopped. */
 bool vcpu_owned(const struct vcpu *vcpu);
 

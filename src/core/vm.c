@@ -72,10 +72,6 @@ static int open_kvm(struct vm *vm)
 
 static int create_machine(struct vm *vm)
 {
-	/* SPEAKER_DUMMY: KVM also serves port 0x61, with PIT channel 2's gate
-	 * and output, which guests use to calibrate their TSC. */
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		log_error("KVM_CREATE_VM failed: %s", strerror(errno));
@@ -100,16 +96,7 @@ static int create_machine(struct vm *vm)
 		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			log_error("KVM_CAP_EXIT_ON_EMULATION_FAILURE: %s", strerror(errno));
 	}
-	vm->kernel_irqchip = true;
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		log_error("KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		log_error("KVM_CREATE_PIT2 failed: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return irq_create(vm);
 }
 
 static int map_memory(struct vm *vm)
@@ -201,6 +188,8 @@ static int open_console(struct vm *vm)
  * puts them back (KVM has no reset ioctl for them). */
 static int save_irqchip_reset_state(struct vm *vm)
 {
+	if (!vm->kernel_irqchip)
+		return 0;
 	for (unsigned i = 0; i < 3; i++) {
 		vm->irqchip_reset[i].chip_id = i;
 		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &vm->irqchip_reset[i]) < 0) {
@@ -439,13 +428,6 @@ void vm_wake_main(struct vm *vm)
 		log_error("cannot wake the main thread: %s", strerror(errno));
 }
 
-void vm_set_irq(struct vm *vm, unsigned irq, bool level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = level };
-
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
-		log_guest(&vm->rl, "KVM_IRQ_LINE %u failed: %s", irq, strerror(errno));
-}
 
 /* ---- the main thread's wait: console, signals, stop and reset requests ---- */
 

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/device.h"
 #include "core/iobus.h"
+#include "core/irq.h"
 #include "core/mainloop.h"
 #include "core/runstate.h"
 #include "core/memory.h"
@@ -98,6 +99,7 @@ struct vm {
 	struct kvm_cpuid2 *cpuid_supported;   /* what this host's KVM offers */
 	struct kvm_cpuid2 *cpuid_base;        /* what the vCPUs get (before topology) */
 	bool kernel_irqchip;                  /* PIC, IOAPIC, PIT in KVM */
+	struct irq_lines irq;                 /* core/irq.h */
 	struct msr_catalog msrs;
 	unsigned ncpus;
 	struct vcpu **vcpu;
@@ -182,7 +184,5 @@ void vm_wake_main(struct vm *vm);
 /* On the main thread: carries out a pending reset (core/reset.c). */
 void vm_reset_if_requested(struct vm *vm);
 
-/* Raises or lowers an ISA interrupt line on the in-kernel irqchip. */
-void vm_set_irq(struct vm *vm, unsigned irq, bool level);
 
 #endif

@@ -8,6 +8,12 @@
 
 #include "core/device.h"
 
+/* Split irqchip mode (core/irq.h): the 8259 pair with its ELCR, the
+ * IOAPIC at 0xfec00000, the 8254 PIT with port 0x61. */
+extern const struct device_model pic_model;
+extern const struct device_model ioapic_model;
+extern const struct device_model pit_model;
+
 /* 8250/16550A UART; params: base, irq, chardev. */
 extern const struct device_model serial_model;
 

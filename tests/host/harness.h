@@ -124,6 +124,9 @@ static inline int harness_create(struct harness *h, const char *kernel, unsigned
 	cfg.cpus = cpus;
 	cfg.memory = 64ull << 20;
 	cfg.sync = sync;
+	/* tests/run.sh runs the host tests again with KVM's irqchip. */
+	if (getenv("SHRIKE_TEST_IRQCHIP") && !strcmp(getenv("SHRIKE_TEST_IRQCHIP"), "kernel"))
+		cfg.irqchip = IRQCHIP_KERNEL;
 	cfg.cmdline = cmdline;
 	cfg.trace_path = trace_path;
 	cfg.trace_msrs = trace_path != NULL;

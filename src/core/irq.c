@@ -1,0 +1,209 @@
+#include "core/irq.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "core/log.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+
+#define MSI_ADDR_BASE 0xfee00000ull
+
+/* ---- the routing table ---- */
+
+/* Kernel mode: QEMU's PC routing.  GSI n reaches PIC pin n (none for the
+ * cascade, GSI 2) and IOAPIC pin n, GSI 0 IOAPIC pin 2. */
+static int route_kernel(struct vm *vm)
+{
+	struct kvm_irq_routing *r;
+	unsigned n = 0;
+	int ret;
+
+	r = calloc(1, sizeof(*r) + 40 * sizeof(r->entries[0]));
+	if (!r)
+		return -ENOMEM;
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi < 16 && gsi != 2) {
+			r->entries[n].gsi = gsi;
+			r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+			r->entries[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+								  : KVM_IRQCHIP_PIC_SLAVE;
+			r->entries[n++].u.irqchip.pin = gsi % 8;
+		}
+		if (gsi == 2)
+			continue;
+		r->entries[n].gsi = gsi;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		r->entries[n++].u.irqchip.pin = gsi == 0 ? 2 : gsi;
+	}
+	r->nr = n;
+	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
+	free(r);
+	return ret;
+}
+
+/* Split mode: every IOAPIC pin is an MSI route.  Called with route_lock. */
+static int commit_routes(struct vm *vm)
+{
+	struct {
+		struct kvm_irq_routing head;
+		struct kvm_irq_routing_entry e[IOAPIC_PINS];
+	} r;
+
+	memset(&r, 0, sizeof(r));
+	r.head.nr = IOAPIC_PINS;
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		r.e[gsi].gsi = gsi;
+		r.e[gsi].type = KVM_IRQ_ROUTING_MSI;
+		r.e[gsi].u.msi.address_lo = (uint32_t)vm->irq.route[gsi].addr;
+		r.e[gsi].u.msi.address_hi = (uint32_t)(vm->irq.route[gsi].addr >> 32);
+		r.e[gsi].u.msi.data = vm->irq.route[gsi].data;
+	}
+	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0 ? -errno : 0;
+}
+
+int irq_set_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	int r = 0;
+
+	if (gsi >= IOAPIC_PINS)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->irq.route_lock);
+	if (vm->irq.route[gsi].addr != addr || vm->irq.route[gsi].data != data) {
+		vm->irq.route[gsi].addr = addr;
+		vm->irq.route[gsi].data = data;
+		r = commit_routes(vm);
+	}
+	pthread_mutex_unlock(&vm->irq.route_lock);
+	if (r)
+		log_guest(&vm->rl, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+	return r;
+}
+
+void irq_fire(struct vm *vm, unsigned gsi)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = 1 };
+
+	__atomic_fetch_add(&vm->irq.count.msi_fired, 1, __ATOMIC_RELAXED);
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		log_guest(&vm->rl, "KVM_IRQ_LINE (MSI route %u) failed: %s", gsi, strerror(errno));
+}
+
+/* ---- creation ---- */
+
+static int create_split(struct vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { IOAPIC_PINS } };
+	int r;
+
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		log_error("KVM_CAP_SPLIT_IRQCHIP failed: %s", strerror(errno));
+		return -errno;
+	}
+	vm->irq.split = true;
+	vm->kernel_irqchip = false;
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++)
+		vm->irq.route[gsi].addr = MSI_ADDR_BASE;
+	r = commit_routes(vm);
+	if (r)
+		log_error("KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+	return r;
+}
+
+static int create_kernel(struct vm *vm)
+{
+	/* SPEAKER_DUMMY: KVM also serves port 0x61, with PIT channel 2's gate
+	 * and output, which guests use to calibrate their TSC. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int r;
+
+	vm->kernel_irqchip = true;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		log_error("KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		log_error("KVM_CREATE_PIT2 failed: %s", strerror(errno));
+		return -errno;
+	}
+	r = route_kernel(vm);
+	if (r)
+		log_error("KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+	return r;
+}
+
+int irq_create(struct vm *vm)
+{
+	pthread_mutex_init(&vm->irq.route_lock, NULL);
+	if (vm->cfg.irqchip == IRQCHIP_SPLIT) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP) > 0)
+			return create_split(vm);
+		/* A KVM without it: the in-kernel chips serve the same guest. */
+		vm->cfg.irqchip = IRQCHIP_KERNEL;
+	}
+	return create_kernel(vm);
+}
+
+/* ---- lines ---- */
+
+void vm_set_irq(struct vm *vm, unsigned irq, bool level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (!vm->irq.split) {
+		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+			log_guest(&vm->rl, "KVM_IRQ_LINE %u failed: %s", irq, strerror(errno));
+		return;
+	}
+	if (irq < 16 && vm->irq.pic.set_irq)
+		vm->irq.pic.set_irq(vm->irq.pic.opaque, irq, level);
+	/* ISA IRQ 0 is IOAPIC pin 2 (the MADT's interrupt source override). */
+	if (irq < IOAPIC_PINS && irq != 2 && vm->irq.ioapic.set_irq)
+		vm->irq.ioapic.set_irq(vm->irq.ioapic.opaque, irq == 0 ? 2 : irq, level);
+}
+
+void irq_pic_output(struct vm *vm, bool level)
+{
+	bool was = __atomic_exchange_n(&vm->irq.extint, level, __ATOMIC_ACQ_REL);
+
+	/* vCPU 0 takes the ExtINT before its next KVM_RUN; wake it if it is
+	 * inside (halted) and this is not its own thread. */
+	if (level && !was && vm->vcpu && vm->vcpu[0] && !vcpu_is_current(vm->vcpu[0]))
+		vcpu_kick(vm->vcpu[0]);
+}
+
+void irq_before_run(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct kvm_interrupt intr;
+
+	if (!__atomic_load_n(&vm->irq.extint, __ATOMIC_ACQUIRE)) {
+		v->run->request_interrupt_window = 0;
+		return;
+	}
+	if (!v->run->ready_for_interrupt_injection) {
+		/* KVM exits (KVM_EXIT_IRQ_WINDOW_OPEN) once the vCPU can take it. */
+		v->run->request_interrupt_window = 1;
+		vm->irq.count.extint_windows++;
+		return;
+	}
+	intr.irq = vm->irq.pic.intack(vm->irq.pic.opaque);
+	if (vcpu_ioctl(v, KVM_INTERRUPT, &intr) < 0)
+		log_guest(&vm->rl, "KVM_INTERRUPT vector 0x%x failed", intr.irq);
+	else
+		vm->irq.count.extint_injected++;
+	/* Another one pending: come back as soon as it can go in. */
+	v->run->request_interrupt_window = __atomic_load_n(&vm->irq.extint, __ATOMIC_ACQUIRE);
+}
+
+void irq_eoi(struct vcpu *v, unsigned vector)
+{
+	struct vm *vm = v->vm;
+
+	__atomic_fetch_add(&vm->irq.count.eoi_exits, 1, __ATOMIC_RELAXED);
+	if (vm->irq.ioapic.eoi)
+		vm->irq.ioapic.eoi(vm->irq.ioapic.opaque, vector);
+}
