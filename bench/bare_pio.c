@@ -1,11 +1,13 @@
 /*
  * The floor for a port-I/O exit: the least a VMM can do.  One VM, one vCPU,
- * the in-kernel irqchip (as shrike has), a flat real-mode image at
- * 0x1000:0000, and a KVM_RUN loop that does nothing on an I/O exit except
- * stop at the debug-exit port.  Used by bench/run.sh beside shrike.
+ * the in-kernel irqchip (as shrike had; --no-irqchip: none), a flat
+ * real-mode image at 0x1000:0000, and a KVM_RUN loop that does nothing on an
+ * I/O exit except stop at the debug-exit port.  Used by bench/run.sh and
+ * bench/startup.py beside shrike.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +32,16 @@ int main(int argc, char **argv)
 	int kvm, vm, vcpu, fd;
 	ssize_t n;
 
-	if (argc != 2)
-		return fprintf(stderr, "usage: bare_pio FLAT-IMAGE\n"), 2;
+	bool irqchip = !(argc == 3 && !strcmp(argv[2], "--no-irqchip"));
+
+	if (argc != 2 && irqchip)
+		return fprintf(stderr, "usage: bare_pio FLAT-IMAGE [--no-irqchip]\n"), 2;
 	kvm = open("/dev/kvm", O_RDWR);
 	if (kvm < 0)
 		die("/dev/kvm");
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0 || ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0 ||
-	    ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+	    (irqchip && ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0))
 		die("create vm");
 	mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct kvm_userspace_memory_region r = { .memory_size = mem_size,

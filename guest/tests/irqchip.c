@@ -268,17 +268,23 @@ static void case_ioapic_dest(void)
 	pit_periodic(1000);
 	for (unsigned logical = 0; logical < 2; logical++) {
 		for (unsigned id = 0; id < n && id < 8; id++) {
-			unsigned before = cpu_count[id], total = irq0_count;
+			unsigned before[8], others = 0;
 
+			for (unsigned c = 0; c < 8; c++)
+				before[c] = cpu_count[c];
 			route_pit_ioapic(logical ? 1u << id : id, logical ? IOAPIC_LOGICAL : 0);
 			count_for(50, &irq0_count);
 			ioapic_route(2, IOAPIC_VEC + 2, IOAPIC_MASKED, 0);
-			delay_us(5000);
-			kprintf("ioapic_dest: %s %u: %u of %u on that CPU\n",
-				logical ? "logical" : "physical", id, cpu_count[id] - before,
-				irq0_count - total);
-			GUEST_ASSERT(cpu_count[id] - before >= 20);
-			GUEST_ASSERT_EQ(cpu_count[id] - before, irq0_count - total);
+			delay_us(20000);
+			for (unsigned c = 0; c < 8; c++)
+				if (c != id)
+					others += cpu_count[c] - before[c];
+			kprintf("ioapic_dest: %s %u: %u on that CPU, %u elsewhere\n",
+				logical ? "logical" : "physical", id, cpu_count[id] - before[id], others);
+			GUEST_ASSERT(cpu_count[id] - before[id] >= 20);
+			/* At most one sent before the route changed, taken late by a
+			 * vCPU the host had not scheduled. */
+			GUEST_ASSERT(others <= 1);
 		}
 	}
 	stop_aps = true;

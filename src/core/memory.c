@@ -17,9 +17,9 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size)
 		return -EINVAL;
 	/* MAP_NORESERVE: a guest's RAM is populated on first touch only, so a
 	 * large --memory costs nothing until the guest uses it.  Aligned to
-	 * 2 MiB and advised for transparent huge pages: far fewer host page
-	 * faults (and, with shadow paging, shadow faults) as the guest touches
-	 * its memory. */
+	 * 2 MiB and advised for transparent huge pages (above 2 MiB): far
+	 * fewer host page faults (and, with shadow paging, shadow faults) as
+	 * the guest touches its memory. */
 	raw = mmap(NULL, size + HUGE_ALIGN, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (raw == MAP_FAILED)
@@ -30,7 +30,12 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size)
 		munmap(raw, slack);
 	if (HUGE_ALIGN - slack)
 		munmap(host + size, HUGE_ALIGN - slack);
-	madvise(host, size, MADV_HUGEPAGE);
+	/* Not the first 2 MiB: where firmware tables, boot information and
+	 * small kernels go, written by shrike before the first instruction.
+	 * Faulting in a huge page may stall on compaction (6 ms and more on
+	 * a fragmented host), which would dominate the start of a small VM. */
+	if (size > HUGE_ALIGN)
+		madvise(host + HUGE_ALIGN, size - HUGE_ALIGN, MADV_HUGEPAGE);
 	mem->host = host;
 	mem->total = size;
 	mem->bank[0] = (struct mem_bank){ 0, size, host };

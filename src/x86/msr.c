@@ -104,22 +104,26 @@ static bool exposed(const struct msr_rule *r, const struct kvm_cpuid2 *cpuid)
 	return false;
 }
 
+/* One call in the usual case: a buffer larger than any KVM's list so far;
+ * on E2BIG KVM has written the size it needs. */
 static struct kvm_msr_list *get_list(int kvm_fd, unsigned long req)
 {
-	struct kvm_msr_list probe = { .nmsrs = 0 };
-	struct kvm_msr_list *l;
+	uint32_t n = 512;
 
-	if (ioctl(kvm_fd, req, &probe) < 0 && errno != E2BIG)
-		return NULL;
-	l = calloc(1, sizeof(*l) + (probe.nmsrs + 16) * sizeof(l->indices[0]));
-	if (!l)
-		return NULL;
-	l->nmsrs = probe.nmsrs + 16;
-	if (ioctl(kvm_fd, req, l) < 0) {
+	for (int tries = 0; tries < 2; tries++) {
+		struct kvm_msr_list *l = calloc(1, sizeof(*l) + n * sizeof(l->indices[0]));
+
+		if (!l)
+			return NULL;
+		l->nmsrs = n;
+		if (ioctl(kvm_fd, req, l) == 0)
+			return l;
+		n = l->nmsrs + 16;
 		free(l);
-		return NULL;
+		if (errno != E2BIG)
+			return NULL;
 	}
-	return l;
+	return NULL;
 }
 
 static bool in_list(const struct kvm_msr_list *l, uint32_t index)

@@ -101,8 +101,12 @@ def take_snapshots(want):
         path = os.path.join(TMP, 'snap-%02d' % i)
         try:
             r = q.migrate(path)
-        except QMPError:
-            break                              # the guest ended first
+        except (QMPError, BrokenPipeError, ConnectionResetError):
+            try:
+                p.wait(10)                     # the guest ended first: fine
+            except subprocess.TimeoutExpired:
+                raise RuntimeError('the QMP connection broke with the guest running')
+            break
         if r['status'] != 'completed':
             raise RuntimeError('migrate: %r' % r)
         if q.ok('query-status')['status'] != 'postmigrate':
