@@ -34,12 +34,18 @@ HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 HOST_LDFLAGS += -fsanitize=address,undefined
 endif
 
+# ---- what the build needs (scripts/deps.sh installs it, or says how) ----
+DEPS_OK := $(BUILD)/.deps-ok
+$(DEPS_OK): scripts/deps.sh
+	$(Q)scripts/deps.sh build
+	@mkdir -p $(dir $@) && touch $@
+
 # ---- the VMM ----
 LIB_SRCS := $(wildcard src/*/*.c src/*/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libshrike.a
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
@@ -64,12 +70,12 @@ GUEST_TESTS := $(basename $(notdir $(wildcard guest/tests/*.c)))
 GUEST_KERNELS := $(GUEST_TESTS:%=$(BUILD)/guest/%.elf) $(BUILD)/guest/hello-aout.elf \
 	$(BUILD)/guest/hello-aout.bin $(BUILD)/guest/flat-hello.bin
 
-$(BUILD)/guest/%.o: guest/%.c
+$(BUILD)/guest/%.o: guest/%.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUESTCC $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/guest/%.o: guest/%.S
+$(BUILD)/guest/%.o: guest/%.S | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUESTAS $@")
 	$(Q)$(CC) $(GUEST_ASFLAGS) -c $< -o $@
@@ -119,6 +125,7 @@ $(BUILD)/tests/%: tests/host/%.c $(LIB)
 all: $(BUILD)/shrike $(GUEST_KERNELS) $(UNIT_BINS) $(HOST_TEST_BINS)
 
 check: all
+	$(Q)scripts/deps.sh test
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 check-asan:

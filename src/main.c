@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysinfo.h>
 
 #include "cli/launch.h"
+#include "cli/qemu.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -16,6 +16,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: shrike run --kernel PATH [options]\n"
+		"       shrike qemu QEMU-OPTIONS...   (or shrike run as qemu-system-x86_64: QEMU's\n"
+		"                                     command line, messages and statuses)\n"
 		"       shrike --help | --version\n"
 		"\n"
 		"options:\n"
@@ -34,6 +36,10 @@ static void usage(FILE *f)
 		"  --trace-sync PATH        JSON line per vCPU state transfer\n"
 		"  --trace-msrs             include MSR values in the trace\n"
 		"  --stats                  print exit and sync counters at exit\n"
+		"  --log guest-errors       print what the guest does wrong (unassigned ports,\n"
+		"                           ...; counted in --stats either way)\n"
+		"  --irqchip split|kernel   PIC, IOAPIC and PIT in shrike (default where KVM\n"
+		"                           offers it) or in KVM\n"
 		"  --uuid UUID              the VM's UUID (default: random, kept across resets)\n"
 		"  --name NAME              the VM's name (QMP query-name)\n"
 		"  --no-vmport, --no-vapic  remove those devices\n"
@@ -61,13 +67,11 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
-static uint64_t host_memory(void)
+static const char *basename_of(const char *path)
 {
-	struct sysinfo si;
+	const char *slash = strrchr(path, '/');
 
-	if (sysinfo(&si) < 0)
-		return ~0ull;
-	return (uint64_t)si.totalram * si.mem_unit;
+	return slash ? slash + 1 : path;
 }
 
 int main(int argc, char **argv)
@@ -76,6 +80,12 @@ int main(int argc, char **argv)
 	char err[512];
 	uint64_t start = now_ns();
 
+	/* Under QEMU's name (a symlink), or `shrike qemu ...`: QEMU's command
+	 * line, messages and statuses (cli/qemu.h). */
+	if (!strncmp(basename_of(argv[0]), "qemu-system-", 12))
+		return qemu_main(argc, argv, start);
+	if (argc >= 2 && !strcmp(argv[1], "qemu"))
+		return qemu_main(argc - 1, argv + 1, start);
 	if (argc < 2)
 		return usage_error("missing command (usage: shrike run --kernel PATH [options]; "
 				   "see --help)");
@@ -87,16 +97,13 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "unknown command '%s' (try --help)", argv[1]);
 		return usage_error(err);
 	}
+	if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
+		return usage(stdout), 0;
 	config_defaults(&cfg);
 	if (config_parse(&cfg, argc - 2, argv + 2, err, sizeof(err)))
 		return usage_error(err);
 	cfg.start_ns = start;
-	if (cfg.memory > host_memory()) {
-		snprintf(err, sizeof(err), "--memory: %llu MiB exceeds the host's %llu MiB",
-			 (unsigned long long)(cfg.memory >> 20),
-			 (unsigned long long)(host_memory() >> 20));
-		return usage_error(err);
-	}
+	log_set_guest_errors(cfg.log_guest_errors);
 	/* A reader that goes away makes writes fail with EPIPE (counted by
 	 * the serial backend) instead of killing shrike. */
 	signal(SIGPIPE, SIG_IGN);

@@ -19,6 +19,16 @@ fail() { echo "FAIL $1$NAME_SUFFIX: $2"; failed=$((failed + 1)); }
 skip() { echo "SKIP $1$NAME_SUFFIX: $2"; skipped=$((skipped + 1)); }
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+# QEMU, for the side-by-side comparisons: installed from Debian when
+# missing and we are root; otherwise those comparisons are skipped.
+find_qemu() {
+	if ! command -v qemu-system-x86_64 >/dev/null && [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			qemu-system-x86 >"$TMP/apt.log" 2>&1 || true
+	fi
+	command -v qemu-system-x86_64 || true
+}
 NO_KVM_REASON="/dev/kvm is not available here"
 
 # Counts the PASS/FAIL/SKIP lines of a C test program.

@@ -22,6 +22,16 @@ void *memcpy(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
 void *memset(void *dst, int c, size_t n)
 {
 	uint8_t *d = dst;

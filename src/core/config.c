@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "x86/cpumodel.h"
 
 void config_defaults(struct vm_config *cfg)
 {
@@ -228,6 +229,18 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 				val);
 			return -1;
 		}
+	} else if (!strcmp(opt, "--cpu")) {
+		struct cpu_model m;
+
+		if (cpu_model_parse(val, &m, false, err, errlen))
+			return -1;
+		cfg->cpu_model = val;
+	} else if (!strcmp(opt, "--log")) {
+		if (strcmp(val, "guest-errors") && strcmp(val, "none")) {
+			err_set(err, errlen, "--log: expected guest-errors or none, got '%s'", val);
+			return -1;
+		}
+		cfg->log_guest_errors = !strcmp(val, "guest-errors");
 	} else if (!strcmp(opt, "--irqchip")) {
 		if (choose(opt, val, irqchips, 2, &choice, err, errlen))
 			return -1;

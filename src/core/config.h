@@ -44,6 +44,7 @@ struct vm_config {
 	const char *trace_path;
 	bool trace_msrs;
 	bool stats;
+	bool log_guest_errors;     /* --log guest-errors (QEMU's -d guest_errors) */
 	bool no_vmport;
 	bool no_vapic;
 	bool no_debug_exit;
@@ -69,6 +70,8 @@ struct vm_config {
 	 * RAM is mapped from (a save over it is refused). */
 	const struct kvm_cpuid2 *cpuid;
 	uint64_t mapped_dev, mapped_ino;
+	int64_t rtc_offset_sec;    /* guest RTC - host UTC at start (-rtc base=) */
+	const char *pidfile;       /* -pidfile */
 	bool uuid_set;
 	uint8_t uuid[16];          /* --uuid, in string (RFC 4122) byte order */
 };

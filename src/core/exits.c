@@ -62,6 +62,7 @@ static int handle_mmio(struct vcpu *v)
 	unsigned len = run->mmio.len;
 
 	if (len == 0 || len > sizeof(run->mmio.data)) {
+		__atomic_fetch_add(&v->vm->mmio.count.invalid, 1, __ATOMIC_RELAXED);
 		log_guest(&v->vm->rl, "vCPU %u: MMIO access of %u bytes ignored", v->index, len);
 		return 0;
 	}
@@ -171,6 +172,7 @@ int vcpu_handle_exit(struct vcpu *v)
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: the CPU shut down, the chipset resets. */
+		x86_report_triple_fault(v, v->vm->cfg.on_reboot == REBOOT_RESET);
 		vm_request_reset(v->vm, "triple_fault");
 		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:

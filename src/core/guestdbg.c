@@ -58,7 +58,7 @@ static void reinject(struct vcpu *v, unsigned flag, uint64_t dr6)
 	}
 	d.control |= flag;
 	if (vcpu_set_guest_debug(v, &d) < 0)
-		log_guest(&v->vm->rl, "vCPU %u: re-injecting a %s failed", v->index,
+		log_limited(&v->vm->rl, "vCPU %u: re-injecting a %s failed", v->index,
 				flag == KVM_GUESTDBG_INJECT_BP ? "#BP" : "#DB");
 }
 

@@ -79,7 +79,7 @@ int irq_set_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
 	}
 	pthread_mutex_unlock(&vm->irq.route_lock);
 	if (r)
-		log_guest(&vm->rl, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+		log_limited(&vm->rl, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
 	return r;
 }
 
@@ -89,7 +89,7 @@ void irq_fire(struct vm *vm, unsigned gsi)
 
 	__atomic_fetch_add(&vm->irq.count.msi_fired, 1, __ATOMIC_RELAXED);
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
-		log_guest(&vm->rl, "KVM_IRQ_LINE (MSI route %u) failed: %s", gsi, strerror(errno));
+		log_limited(&vm->rl, "KVM_IRQ_LINE (MSI route %u) failed: %s", gsi, strerror(errno));
 }
 
 /* ---- creation ---- */
@@ -155,7 +155,7 @@ void vm_set_irq(struct vm *vm, unsigned irq, bool level)
 
 	if (!vm->irq.split) {
 		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
-			log_guest(&vm->rl, "KVM_IRQ_LINE %u failed: %s", irq, strerror(errno));
+			log_limited(&vm->rl, "KVM_IRQ_LINE %u failed: %s", irq, strerror(errno));
 		return;
 	}
 	if (irq < 16 && vm->irq.pic.set_irq)
@@ -192,7 +192,7 @@ void irq_before_run(struct vcpu *v)
 	}
 	intr.irq = vm->irq.pic.intack(vm->irq.pic.opaque);
 	if (vcpu_ioctl(v, KVM_INTERRUPT, &intr) < 0)
-		log_guest(&vm->rl, "KVM_INTERRUPT vector 0x%x failed", intr.irq);
+		log_limited(&vm->rl, "KVM_INTERRUPT vector 0x%x failed", intr.irq);
 	else
 		vm->irq.count.extint_injected++;
 	/* Another one pending: come back as soon as it can go in. */

@@ -14,12 +14,30 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static const char *program = "shrike";
+static bool guest_errors;
+
+void log_set_program(const char *name)
+{
+	program = name;
+}
+
+const char *log_program(void)
+{
+	return program;
+}
+
+void log_set_guest_errors(bool on)
+{
+	guest_errors = on;
+}
+
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "shrike: %s%s\n", prefix, line);
+	fprintf(stderr, "%s: %s%s\n", program, prefix, line);
 }
 
 void log_error(const char *fmt, ...)
@@ -40,6 +58,15 @@ void log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("warning: ", fmt, ap);
+	va_end(ap);
+}
+
 void err_set(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -51,12 +78,11 @@ void err_set(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_guest(struct ratelimit *rl, const char *fmt, ...)
+/* True if a line may go out now; *suppressed: lines held back before it. */
+static bool ratelimit_pass(struct ratelimit *rl, unsigned *suppressed)
 {
 	uint64_t now = now_ns();
-	unsigned suppressed = 0;
 	bool print;
-	va_list ap;
 
 	pthread_mutex_lock(&ratelimit_lock);
 	if (now - rl->window_start_ns >= 1000000000ull) {
@@ -64,19 +90,45 @@ void log_guest(struct ratelimit *rl, const char *fmt, ...)
 		rl->printed = 0;
 	}
 	print = rl->printed < rl->burst;
+	*suppressed = 0;
 	if (print) {
 		rl->printed++;
-		suppressed = rl->suppressed;
+		*suppressed = rl->suppressed;
 		rl->suppressed = 0;
 	} else {
 		rl->suppressed++;
 	}
 	pthread_mutex_unlock(&ratelimit_lock);
-	if (!print)
+	return print;
+}
+
+static void vlog_limited(struct ratelimit *rl, const char *prefix, const char *fmt, va_list ap)
+{
+	unsigned suppressed;
+
+	if (!ratelimit_pass(rl, &suppressed))
+		return;
+	vlog(prefix, fmt, ap);
+	if (suppressed)
+		fprintf(stderr, "%s: %s(%u similar lines suppressed)\n", program, prefix, suppressed);
+}
+
+void log_guest(struct ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!guest_errors)
 		return;
 	va_start(ap, fmt);
-	vlog("guest: ", fmt, ap);
+	vlog_limited(rl, "guest: ", fmt, ap);
 	va_end(ap);
-	if (suppressed)
-		fprintf(stderr, "shrike: guest: (%u similar lines suppressed)\n", suppressed);
+}
+
+void log_limited(struct ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_limited(rl, "", fmt, ap);
+	va_end(ap);
 }

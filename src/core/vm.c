@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -17,6 +18,7 @@
 #include "trace/stats.h"
 #include "trace/trace.h"
 #include "x86/cpuid.h"
+#include "x86/cpumodel.h"
 #include "x86/emulate/emulate.h"
 #include "x86/reset.h"
 
@@ -249,6 +251,8 @@ static int create_vcpus(struct vm *vm)
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 {
+	struct cpu_model model;
+	char err[300];
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -283,6 +287,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->cpuid_supported = cpuid_get_supported(vm->kvm_fd);
 	vm->cpuid_base = cpuid_copy(cfg->cpuid ? cfg->cpuid : vm->cpuid_supported);
+	/* A restore's table already holds the model it was made with. */
+	if (!cfg->cpuid && vm->cpuid_base && cpu_model_parse(cfg->cpu_model, &model,
+							     cfg->qemu_personality, err, sizeof(err))) {
+		log_error("%s", err);
+		return -EDOM;
+	}
+	if (!cfg->cpuid && vm->cpuid_base)
+		cpu_model_apply(&model, vm->cpuid_base);
 	if (cfg->emulate)
 		vm->emu_stats = emu_stats_create();
 	if (vm->stop_efd < 0 || !vm->cpuid_supported || !vm->cpuid_base ||
@@ -305,10 +317,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	vm->timeline[TL_DEVICES] = now_ns();
 	if (!r)
 		r = create_vcpus(vm);
+	/* What the guest really gets: some KVM back-ends override bits. */
+	if (!r && !cfg->cpuid)
+		cpu_model_check(&model, vm->vcpu[0]->cpuid_seen);
 	vm->timeline[TL_VCPUS] = now_ns();
 	if (!r && cfg->trace_path) {
-		char err[256];
-
 		vm->trace = trace_open(cfg->trace_path, cfg->trace_msrs, vm->t0_ns, err, sizeof(err));
 		if (!vm->trace) {
 			log_error("%s", err);
@@ -479,6 +492,23 @@ struct signals {
 	bool seen;                 /* a signal arrived: give up flushing output */
 };
 
+/* The command name of a process ("<unknown>" if it is gone). */
+static const char *process_name(uint32_t pid)
+{
+	static char name[64];
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f || !fgets(name, sizeof(name), f))
+		snprintf(name, sizeof(name), "<unknown>");
+	if (f)
+		fclose(f);
+	name[strcspn(name, "\n")] = 0;
+	return name;
+}
+
 static void on_signal(void *opaque, short revents)
 {
 	struct signals *s = opaque;
@@ -488,10 +518,16 @@ static void on_signal(void *opaque, short revents)
 	if (read(s->fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	s->seen = true;
-	if (si.ssi_signo == SIGHUP)
+	if (s->vm->cfg.qemu_personality) {
+		/* QEMU ends on all three, with status 0 and this line. */
+		log_error("terminating on signal %u from pid %u (%s)", si.ssi_signo, si.ssi_pid,
+			  process_name(si.ssi_pid));
+		vm_request_stop(s->vm, STOP_SIGNAL, 0);
+	} else if (si.ssi_signo == SIGHUP) {
 		vm_request_reset(s->vm, "host:SIGHUP");
-	else
+	} else {
 		vm_request_stop(s->vm, STOP_SIGNAL, 128 + (int)si.ssi_signo);
+	}
 }
 
 static int make_signalfd(void)

@@ -31,6 +31,7 @@ struct acpi_pm {
 	uint16_t sts, en, cnt;
 	uint64_t t0_ns;
 	struct ratelimit rl;
+	uint64_t bad_sleep;        /* sleep types other than S5 */
 };
 
 /* Lock held. */
@@ -107,8 +108,10 @@ static void cnt_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t va
 		return;
 	if (typ == ACPI_S5_SLP_TYP)
 		vm_request_poweroff(pm->vm);
-	else
+	else {
+		__atomic_fetch_add(&pm->bad_sleep, 1, __ATOMIC_RELAXED);
 		log_guest(&pm->rl, "ACPI sleep type %u requested; only S5 (power off) exists", typ);
+	}
 }
 
 static uint32_t timer_value(const struct acpi_pm *pm)
@@ -212,7 +215,17 @@ static int acpi_pm_load(void *opaque, struct snap_reader *r)
 	return 0;
 }
 
+static void acpi_pm_stats(void *opaque, FILE *f)
+{
+	struct acpi_pm *pm = opaque;
+
+	if (pm->bad_sleep)
+		fprintf(f, "  acpi-pm: %llu requests of a sleep state other than S5\n",
+			(unsigned long long)pm->bad_sleep);
+}
+
 const struct device_model acpi_pm_model = {
+	.stats = acpi_pm_stats,
 	.save = acpi_pm_save,
 	.load = acpi_pm_load,
 	.name = "acpi-pm",

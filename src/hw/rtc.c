@@ -230,6 +230,9 @@ static int rtc_create(struct vm *vm, const struct device_params *p)
 		return -1;
 	pthread_mutex_init(&r->lock, NULL);
 	gmtime_r(&(time_t){ 0 }, &r->last);
+	/* QEMU's -rtc base=localtime or base=DATE: the guest's clock starts
+	 * that far from the host's UTC. */
+	r->offset_sec = clamp_time((int64_t)time(NULL) + vm->cfg.rtc_offset_sec) - (int64_t)time(NULL);
 	rtc_reset(r);
 	/* The memory sizes a PC's CMOS reports (base, extended, above 16 MiB). */
 	r->cmos[0x15] = 640 & 0xff;

@@ -67,6 +67,7 @@
 struct vmport {
 	struct vm *vm;
 	struct ratelimit rl;
+	uint64_t calls, no_magic;
 };
 
 static void set32(__u64 *reg, uint32_t v)
@@ -156,10 +157,12 @@ static bool vmport_command(struct vmport *vp, struct vcpu *v)
 		return false;
 	r = v->state.regs;
 	if ((uint32_t)r->rax != VMPORT_MAGIC) {
+		__atomic_fetch_add(&vp->no_magic, 1, __ATOMIC_RELAXED);
 		log_guest(&vp->rl, "vCPU %u: backdoor access without the magic (EAX 0x%x)",
 			  v->index, (uint32_t)r->rax);
 		return false;
 	}
+	__atomic_fetch_add(&vp->calls, 1, __ATOMIC_RELAXED);
 	if (!run_command(vp, v, r, (uint32_t)r->rcx & 0xffff))
 		set32(&r->rax, 0xffffffffu);
 	cpu_state_dirty(v, CPU_MASK(CPU_REGS), "vmport:0x5658");
@@ -202,8 +205,17 @@ static int vmport_create(struct vm *vm, const struct device_params *p)
 	return iobus_register(&vm->pio, p->base, 1, &vmport_ops, vp, "vmport");
 }
 
+static void vmport_stats(void *opaque, FILE *f)
+{
+	struct vmport *vp = opaque;
+
+	fprintf(f, "  vmport: %llu backdoor calls, %llu without the magic\n",
+		(unsigned long long)vp->calls, (unsigned long long)vp->no_magic);
+}
+
 const struct device_model vmport_model = {
 	.name = "vmport",
 	.create = vmport_create,
+	.stats = vmport_stats,
 	.destroy = free,
 };

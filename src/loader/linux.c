@@ -56,25 +56,17 @@ static int plan_common(const struct loader_input *in, struct boot_plan *plan, ch
 	static const uint64_t gdt[4] = { 0, 0x00cf9a000000ffffull, 0x00af9a000000ffffull,
 					 0x00cf92000000ffffull };
 	uint8_t *g = plan_alloc(plan, sizeof(gdt));
-	uint8_t *acpi = plan_alloc(plan, ACPI_TABLES_SIZE);
 
-	if (!g || !acpi) {
+	if (!g) {
 		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(g, gdt, sizeof(gdt));
-	if (!acpi_build(acpi, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, in->ncpus)) {
-		err_set(err, errlen, "cannot describe %u CPUs in the MADT (at most %d)", in->ncpus,
-			ACPI_MAX_CPUS);
-		return -1;
-	}
 	if (plan_add(plan, in->mem, GDT_ADDR, g, sizeof(gdt), sizeof(gdt), "boot GDT", err, errlen) ||
-	    plan_add(plan, in->mem, ACPI_TABLES_ADDR, acpi, ACPI_TABLES_SIZE, ACPI_TABLES_SIZE,
-		     "ACPI tables", err, errlen))
+	    plan_acpi(in, plan, true, err, errlen))
 		return -1;
 	plan->entry.gdt_base = GDT_ADDR;
 	plan->entry.gdt_limit = sizeof(gdt) - 1;
-	plan->rsdp = ACPI_TABLES_ADDR;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "x86/acpi.h"
 
 /* Guest images larger than this are refused before they are read. */
 #define BLOB_MAX (1ull << 32)
@@ -215,12 +216,45 @@ static void note_sources(const struct loader_input *in, struct boot_plan *plan)
 		plan->sources[plan->nsources++] = in->modules[i];
 }
 
-int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen)
+static bool range_free(const struct boot_plan *plan, gpa_t gpa, uint64_t size)
+{
+	for (unsigned i = 0; i < plan->nseg; i++)
+		if (gpa < plan->seg[i].gpa + plan->seg[i].memsz && plan->seg[i].gpa < gpa + size)
+			return false;
+	return true;
+}
+
+int plan_acpi(const struct loader_input *in, struct boot_plan *plan, bool required, char *err,
+	      size_t errlen)
+{
+	uint8_t *acpi;
+
+	if (!required && (!range_free(plan, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE) ||
+			  !gpa_to_hva(in->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE) ||
+			  in->ncpus > ACPI_MAX_CPUS))
+		return 0;          /* an image there, or too little RAM: no tables */
+	acpi = plan_alloc(plan, ACPI_TABLES_SIZE);
+	if (!acpi) {
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!acpi_build(acpi, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, in->ncpus)) {
+		err_set(err, errlen, "cannot describe %u CPUs in the MADT (at most %d)", in->ncpus,
+			ACPI_MAX_CPUS);
+		return -1;
+	}
+	if (plan_add(plan, in->mem, ACPI_TABLES_ADDR, acpi, ACPI_TABLES_SIZE, ACPI_TABLES_SIZE,
+		     "ACPI tables", err, errlen))
+		return -1;
+	plan->rsdp = ACPI_TABLES_ADDR;
+	return 0;
+}
+
+static int plan_kernel(const struct loader_input *in, struct boot_plan *plan, char *err,
+		       size_t errlen)
 {
 	const struct blob *k = &in->kernel;
 
-	memset(plan, 0, sizeof(*plan));
-	note_sources(in, plan);
 	if (in->force_flat)
 		return flat_plan(in, plan, err, errlen);
 	if (bzimage_detect(k->data, k->size))
@@ -244,6 +278,17 @@ int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err
 		"%s: unrecognised kernel format (not a bzImage, no multiboot header in the first "
 		"8 KiB, no PVH note; use --kernel-format flat for a flat binary)", k->path);
 	return -1;
+}
+
+/* Every guest finds ACPI tables (RSDP in the BIOS area, as under QEMU),
+ * unless its own image occupies that range. */
+int loader_plan(const struct loader_input *in, struct boot_plan *plan, char *err, size_t errlen)
+{
+	memset(plan, 0, sizeof(*plan));
+	note_sources(in, plan);
+	if (plan_kernel(in, plan, err, errlen))
+		return -1;
+	return plan->rsdp ? 0 : plan_acpi(in, plan, false, err, errlen);
 }
 
 /* The mapped file a segment's bytes come from (its index), or -1. */

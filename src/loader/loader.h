@@ -178,6 +178,11 @@ int bzimage_decompress(const struct blob *bz, const char *cache_dir, uint64_t ma
 /* True if the image carries a valid multiboot v1 header in its first 8 KiB. */
 bool multiboot_detect(const uint8_t *data, size_t size);
 
+/* The ACPI tables at ACPI_TABLES_ADDR (sets plan->rsdp).  Not required:
+ * silently none where the range is taken or not RAM. */
+int plan_acpi(const struct loader_input *in, struct boot_plan *plan, bool required, char *err,
+	      size_t errlen);
+
 /* Adds a segment; refuses overlaps and ranges outside RAM. */
 int plan_add(struct boot_plan *plan, const struct guest_mem *mem, gpa_t gpa, const void *data,
 	     uint64_t filesz, uint64_t memsz, const char *what, char *err, size_t errlen);

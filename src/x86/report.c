@@ -79,3 +79,17 @@ void x86_report_failure(struct vcpu *v, const char *what)
 		  (unsigned long long)s->cs.base, cs_mode(s, v->state.regs->rflags),
 		  n ? bytes : "(unreadable)");
 }
+
+void x86_report_triple_fault(struct vcpu *v, bool resets)
+{
+	const struct kvm_sregs2 *s = &v->state.sregs;
+	const char *then = resets ? "the machine resets" : "the VM ends instead of rebooting";
+
+	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report")) {
+		log_limited(&v->vm->rl, "vCPU %u: triple fault; %s", v->index, then);
+		return;
+	}
+	log_limited(&v->vm->rl, "vCPU %u: triple fault at RIP 0x%llx (CS 0x%x, %s); %s", v->index,
+		    (unsigned long long)v->state.regs->rip, s->cs.selector,
+		    cs_mode(s, v->state.regs->rflags), then);
+}

@@ -2,10 +2,16 @@
 #ifndef SHRIKE_REPORT_H
 #define SHRIKE_REPORT_H
 
+#include <stdbool.h>
+
 struct vcpu;
 
 /* Prints "vCPU n: <what>, RIP ..., CS mode ..., bytes at RIP: ..." on
  * stderr, fetching the registers through the state engine. */
 void x86_report_failure(struct vcpu *vcpu, const char *what);
+
+/* One line (rate-limited) for a triple fault: a reboot loop that says
+ * nothing hides the bug that causes it. */
+void x86_report_triple_fault(struct vcpu *vcpu, bool resets);
 
 #endif

@@ -72,9 +72,18 @@ t_hostile_ports() {
 		fail string_io "rep outsb output missing"
 	grep -qE 'pio unassigned reads=[1-9][0-9]* writes=[1-9]' "$TMP/err" &&
 		pass unassigned_ports_counted || fail unassigned_ports_counted "no counts in --stats"
+	# Quiet by default: counted, not printed.
+	grep -q 'guest: ' "$TMP/err" && fail guest_errors_quiet_by_default \
+		"$(grep -m1 'guest: ' "$TMP/err")" || pass guest_errors_quiet_by_default
 	# ~600,000 unassigned accesses; at 10 lines a second the log stays tiny.
-	[ "$(grep -c 'guest: pio' "$TMP/err")" -le 300 ] && pass guest_errors_rate_limited ||
-		fail guest_errors_rate_limited "$(grep -c 'guest: pio' "$TMP/err") log lines"
+	run_vm 120 --kernel "$K/ports.elf" --log guest-errors
+	expect hostile_ports_logged 0 PASS || return
+	if [ "$(grep -c 'guest: pio' "$TMP/err")" -ge 1 ] &&
+		[ "$(grep -c 'guest: pio' "$TMP/err")" -le 300 ]; then
+		pass guest_errors_logged_rate_limited
+	else
+		fail guest_errors_logged_rate_limited "$(grep -c 'guest: pio' "$TMP/err") log lines"
+	fi
 }
 
 t_hostile_mmio() {
@@ -87,7 +96,9 @@ t_hostile_mmio() {
 t_triple_fault() {
 	run_vm 30 --kernel "$K/triplefault.elf" --on-reboot exit
 	expect triple_fault_defined_exit 0 "executing ud2" || return
-	grep -q "triple fault" "$TMP/err" 2>/dev/null || true
+	grep -qE "vCPU 0: triple fault at RIP 0x[0-9a-f]+ \(CS 0x[0-9a-f]+, [a-z0-9 -]+\); the VM ends instead" \
+		"$TMP/err" && pass triple_fault_reported ||
+		fail triple_fault_reported "no one-line report: $(head -2 "$TMP/err")"
 }
 
 # Random code at CPL 0: the VMM must end with a defined status, or, if the

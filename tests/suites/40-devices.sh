@@ -37,7 +37,7 @@ t_vmport_cpl3() {
 
 t_vapic() {
 	local want
-	run_vm 60 --kernel "$K/vapic.elf" --stats --trace-sync "$TMP/vapic.jsonl"
+	run_vm 60 --kernel "$K/vapic.elf" --stats --log guest-errors --trace-sync "$TMP/vapic.jsonl"
 	expect vapic_guest_resumes_after_out 0 "vapic: the guest resumed after each OUT" || return
 	want=$(sed -n 's/^vapic: expecting the ROM state at \(0x[0-9a-f]*\).*/\1/p' "$TMP/out" | tr -d '\r')
 	grep -q "vapic: ROM state at $want (1 registrations, 1 refused, 1 reactivations, 1 polls)" "$TMP/err" &&

@@ -2,16 +2,6 @@
 # Python scripts (standard library only) in tests/tools.
 SUITES="${SUITES:-} control"
 
-# QEMU, for the side-by-side QMP comparison: installed from Debian when
-# missing and we are root; otherwise that one comparison is skipped.
-find_qemu() {
-	if ! command -v qemu-system-x86_64 >/dev/null && [ "$(id -u)" = 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			qemu-system-x86 >"$TMP/apt.log" 2>&1 || true
-	fi
-	command -v qemu-system-x86_64 || true
-}
-
 suite_control() {
 	if ! have_kvm; then
 		skip control_tests "$NO_KVM_REASON"

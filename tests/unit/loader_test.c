@@ -93,7 +93,8 @@ static void elf_accepted(void)
 	CHECK_EQ(p.entry.mode, ENTRY_PROTECTED32);
 	CHECK_EQ(p.entry.rip, 0x100080);
 	CHECK_EQ(p.entry.rax, 0x2BADB002);
-	CHECK_EQ(p.nseg, 3);               /* kernel, GDT, boot information */
+	CHECK_EQ(p.nseg, 4);               /* kernel, GDT, boot information, ACPI */
+	CHECK_EQ(p.rsdp, 0xe0000);
 	CHECK_EQ(p.seg[0].gpa, 0x100000);
 	CHECK_EQ(p.seg[0].memsz, 0x1000);
 	CHECK_EQ(boot_plan_commit(&p, &mem, err, sizeof(err)), 0);

@@ -1,0 +1,770 @@
+#include "cli/qemu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/launch.h"
+#include "core/log.h"
+#include "core/vcpu.h"
+#include "core/version.h"
+#include "x86/cpumodel.h"
+
+#define MAX_CHARDEVS 8
+#define MAX_SUBOPTS 16
+
+struct chardev_def {
+	char id[64];
+	enum serial_backend kind;
+	char path[256];
+};
+
+/* What the options said, before it becomes a vm_config. */
+struct qemu_cmdline {
+	struct vm_config *cfg;
+	char *err;
+	size_t errlen;
+	bool nographic, kernel, append, initrd, serial_given;
+	const char *serial;                    /* the first -serial */
+	struct chardev_def chardev[MAX_CHARDEVS];
+	unsigned nchardevs;
+	char ignore[512];                      /* devices to ignore, comma-separated */
+	int done_status;                       /* -version, -help: end with this */
+	bool done;
+};
+
+/* ---- QEMU's key=value lists ---- */
+
+struct subopt {
+	char *key, *val;                       /* key NULL: the implied first value */
+};
+
+/* Splits "v,k=v,k=v" in place (QEMU's ",," escape is not needed here). */
+static unsigned split_opts(char *s, struct subopt *o, unsigned max)
+{
+	unsigned n = 0;
+	char *save = NULL, *item;
+
+	for (item = strtok_r(s, ",", &save); item && n < max; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (eq) {
+			*eq = 0;
+			o[n++] = (struct subopt){ item, eq + 1 };
+		} else {
+			o[n++] = (struct subopt){ NULL, item };
+		}
+	}
+	return n;
+}
+
+static int fail(struct qemu_cmdline *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct qemu_cmdline *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->err, q->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool on_off(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+static bool parse_uint(const char *s, unsigned long *out, int base)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	return !errno && !*end;
+}
+
+/* ---- -m ---- */
+
+/* QEMU's sizes: a plain number is MiB. */
+static int parse_qemu_size(const char *v, uint64_t *out)
+{
+	char buf[64];
+
+	if (strlen(v) >= sizeof(buf) - 2)
+		return -1;
+	if (*v && strspn(v, "0123456789") == strlen(v)) {
+		snprintf(buf, sizeof(buf), "%sM", v);
+		v = buf;
+	}
+	return parse_size(v, out);
+}
+
+static int opt_memory(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	char orig[256];
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "%s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t size;
+
+		if (o[i].key && strcmp(o[i].key, "size")) {
+			if (!strcmp(o[i].key, "slots") || !strcmp(o[i].key, "maxmem"))
+				continue;  /* memory hotplug: nothing to plug into */
+			return fail(q, "-m %s: Invalid parameter '%s'", orig, o[i].key);
+		}
+		if (parse_qemu_size(o[i].val, &size))
+			return fail(q, "-m %s: Parameter 'size' expects a non-negative number below "
+				    "2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, "
+				    "tera-, peta-\nand exabytes, respectively.", orig);
+		/* -m 0 is QEMU's default; sizes round up to 2 MiB as QEMU's do. */
+		if (size)
+			q->cfg->memory = (size + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+	}
+	return 0;
+}
+
+/* ---- -smp ---- */
+
+static int opt_smp(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	unsigned long cpus = 0, sockets = 0, dies = 1, cores = 0, threads = 0, maxcpus = 0, v;
+	unsigned n = split_opts(arg, o, MAX_SUBOPTS);
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *k = o[i].key ? o[i].key : "cpus";
+		unsigned long *dst = !strcmp(k, "cpus") ? &cpus : !strcmp(k, "sockets") ? &sockets :
+				     !strcmp(k, "dies") ? &dies : !strcmp(k, "cores") ? &cores :
+				     !strcmp(k, "threads") ? &threads : !strcmp(k, "maxcpus") ? &maxcpus :
+				     NULL;
+
+		if (!dst)
+			return fail(q, "Invalid parameter '%s'", k);
+		if (!parse_uint(o[i].val, &v, 10) || v > 65535)
+			return fail(q, "Parameter 'smp.%s' expects integer", k);
+		*dst = v;
+	}
+	/* QEMU 7.2: zero means "pick it" (deprecated); missing values are
+	 * filled in, preferring sockets. */
+	if (!threads)
+		threads = 1;
+	if (!cores)
+		cores = !cpus && !maxcpus ? 1 : 0;
+	if (!maxcpus)
+		maxcpus = cpus ? cpus : (sockets ? sockets : 1) * dies * (cores ? cores : 1) * threads;
+	if (!cores)
+		cores = sockets ? maxcpus / (sockets * dies * threads) : 1;
+	if (!sockets)
+		sockets = maxcpus / (dies * cores * threads);
+	if (!cpus)
+		cpus = maxcpus;
+	if (sockets * dies * cores * threads != maxcpus)
+		return fail(q, "Invalid CPU topology: product of the hierarchy must match maxcpus: "
+			    "sockets (%lu) * dies (%lu) * cores (%lu) * threads (%lu) != maxcpus (%lu)",
+			    sockets, dies, cores, threads, maxcpus);
+	if (maxcpus < cpus)
+		return fail(q, "Invalid CPU topology: maxcpus must be equal to or greater than smp: "
+			    "sockets (%lu) * dies (%lu) * cores (%lu) * threads (%lu) == maxcpus (%lu) "
+			    "< smp_cpus (%lu)", sockets, dies, cores, threads, maxcpus, cpus);
+	q->cfg->cpus = (unsigned)cpus;
+	q->cfg->cpus_set = true;
+	return 0;
+}
+
+/* ---- character devices and the serial port ---- */
+
+static int chardev_backend(struct qemu_cmdline *q, const char *spec, const char *what,
+			   enum serial_backend *kind, const char **path)
+{
+	if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
+		*kind = SERIAL_STDIO;
+	} else if (!strcmp(spec, "none") || !strcmp(spec, "null")) {
+		*kind = SERIAL_NONE;
+	} else if (!strncmp(spec, "file:", 5) && spec[5]) {
+		*kind = SERIAL_FILE;
+		*path = spec + 5;
+	} else if (!strncmp(spec, "unix:", 5) && spec[5] && !strchr(spec, ',')) {
+		*kind = SERIAL_SOCKET;
+		*path = spec + 5;
+	} else if (!strncmp(spec, "chardev:", 8)) {
+		for (unsigned i = 0; i < q->nchardevs; i++) {
+			if (!strcmp(q->chardev[i].id, spec + 8)) {
+				*kind = q->chardev[i].kind;
+				*path = q->chardev[i].path;
+				return 0;
+			}
+		}
+		return fail(q, "%s %s: could not connect serial device to character backend '%s'",
+			    what, spec, spec);
+	} else {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(spec, ":,"), spec);
+		return fail(q, "%s %s: '%s' is not a valid char driver\n" QEMU_PROGRAM
+			    ": %s %s: could not connect serial device to character backend '%s'",
+			    what, spec, name, what, spec, spec);
+	}
+	return 0;
+}
+
+static int opt_chardev(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	struct chardev_def *d;
+	char orig[320];
+	bool server = false;
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "%s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	if (q->nchardevs == MAX_CHARDEVS)
+		return fail(q, "-chardev %s: too many character devices", orig);
+	d = &q->chardev[q->nchardevs];
+	memset(d, 0, sizeof(*d));
+	if (!n || o[0].key)
+		return fail(q, "-chardev %s: chardev: \"%s\" missing backend", orig, orig);
+	if (!strcmp(o[0].val, "stdio"))
+		d->kind = SERIAL_STDIO;
+	else if (!strcmp(o[0].val, "null"))
+		d->kind = SERIAL_NONE;
+	else if (!strcmp(o[0].val, "file"))
+		d->kind = SERIAL_FILE;
+	else if (!strcmp(o[0].val, "socket"))
+		d->kind = SERIAL_SOCKET;
+	else
+		return fail(q, "-chardev %s: '%s' is not a valid char driver name", orig, o[0].val);
+	for (unsigned i = 1; i < n; i++) {
+		const char *k = o[i].key ? o[i].key : "";
+
+		if (!strcmp(k, "id"))
+			snprintf(d->id, sizeof(d->id), "%s", o[i].val);
+		else if (!strcmp(k, "path"))
+			snprintf(d->path, sizeof(d->path), "%s", o[i].val);
+		else if (!strcmp(k, "server") && !on_off(o[i].val, &server))
+			return fail(q, "-chardev %s: Parameter 'server' expects 'on' or 'off'", orig);
+		else if (strcmp(k, "server") && strcmp(k, "wait") && strcmp(k, "mux") &&
+			 strcmp(k, "signal") && strcmp(k, "logfile") && strcmp(k, "append"))
+			return fail(q, "-chardev %s: Invalid parameter '%s'", orig, k);
+	}
+	if (!d->id[0])
+		return fail(q, "-chardev %s: Parameter 'id' is missing", orig);
+	if ((d->kind == SERIAL_FILE || d->kind == SERIAL_SOCKET) && !d->path[0])
+		return fail(q, "-chardev %s: chardev: %s: no filename given", orig, o[0].val);
+	if (server)
+		return fail(q, "-chardev %s: shrike connects to a socket (server=off); it does not "
+			    "listen for a serial client", orig);
+	q->nchardevs++;
+	return 0;
+}
+
+/* ---- -device ---- */
+
+static bool ignored_device(const struct qemu_cmdline *q, const char *name)
+{
+	char list[1024], *save = NULL, *item;
+	const char *env = getenv("SHRIKE_IGNORE_DEVICES");
+
+	snprintf(list, sizeof(list), "%s,%s", q->ignore, env ? env : "");
+	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save))
+		if (!strcmp(item, name))
+			return true;
+	return false;
+}
+
+static int opt_device(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	unsigned long base = 0x501, size = 2, v;
+	char orig[320];
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "%s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	if (!n || o[0].key)
+		return fail(q, "-device %s: Parameter 'driver' is missing", orig);
+	if (ignored_device(q, o[0].val)) {
+		log_warn("-device %s: ignored (SHRIKE_IGNORE_DEVICES / -ignore-device)", orig);
+		return 0;
+	}
+	if (strcmp(o[0].val, "isa-debug-exit"))
+		return fail(q, "-device %s: '%s' is not a valid device model name", orig, o[0].val);
+	for (unsigned i = 1; i < n; i++) {
+		const char *k = o[i].key ? o[i].key : o[i].val;
+
+		if ((strcmp(k, "iobase") && strcmp(k, "iosize")) || !o[i].key)
+			return fail(q, "-device %s: Property 'isa-debug-exit.%s' not found", orig, k);
+		if (!parse_uint(o[i].val, &v, 0) || v > 0xffff || (!strcmp(k, "iosize") && (!v || v > 4)))
+			return fail(q, "-device %s: Property 'isa-debug-exit.%s' doesn't take value '%s'",
+				    orig, k, o[i].val);
+		if (!strcmp(k, "iobase"))
+			base = v;
+		else
+			size = v;
+	}
+	q->cfg->no_debug_exit = false;
+	q->cfg->debug_exit_port = (uint16_t)base;
+	q->cfg->debug_exit_size = (uint16_t)size;
+	return 0;
+}
+
+/* ---- -machine, -accel ---- */
+
+/* Machine properties that only tune QEMU (or change nothing shrike has). */
+static const char *const machine_tuning[] = {
+	"usb", "dump-guest-core", "mem-merge", "smm", "hpet", "pit", "pic", "rtc", "sata",
+	"graphics", "acpi", "nvdimm", "hmat", "suppress-vmdesc", "x-option-roms", "isa-serial",
+	"auto-enable-numa-with-memhp", "auto-enable-numa-with-memdev", "smbus", "max-ram-below-4g",
+	"default-bus-bypass-iommu", "sgx-epc", "i8042", "pcie", "x-oem-id", "x-oem-table-id",
+	"kvm-type",
+};
+
+static bool is_machine_tuning(const char *k)
+{
+	for (size_t i = 0; i < sizeof(machine_tuning) / sizeof(machine_tuning[0]); i++)
+		if (!strcmp(k, machine_tuning[i]))
+			return true;
+	return false;
+}
+
+static bool known_machine(const char *t)
+{
+	return !strcmp(t, "pc") || !strncmp(t, "pc-i440fx-", 10) || !strcmp(t, "q35") ||
+	       !strncmp(t, "pc-q35-", 7) || !strcmp(t, "microvm");
+}
+
+static int accel(struct qemu_cmdline *q, const char *what, const char *a)
+{
+	char list[128], *save = NULL, *item;
+
+	/* "kvm:tcg" means the first that works: KVM here. */
+	snprintf(list, sizeof(list), "%s", a);
+	for (item = strtok_r(list, ":", &save); item; item = strtok_r(NULL, ":", &save))
+		if (!strcmp(item, "kvm"))
+			return 0;
+	return fail(q, "%s %s: shrike runs on KVM only", what, a);
+}
+
+static int opt_machine(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	unsigned n = split_opts(arg, o, MAX_SUBOPTS);
+	const char *type = "pc";
+	bool vmport;
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *k = o[i].key ? o[i].key : "type";
+
+		if (!strcmp(k, "type")) {
+			type = o[i].val;
+			if (!strcmp(type, "help")) {
+				printf("Supported machines are:\n"
+				       "microvm              microvm (i386)\n"
+				       "pc                   Standard PC (i440FX + PIIX, 1996)\n"
+				       "q35                  Standard PC (Q35 + ICH9, 2009)\n");
+				q->done = true;
+				return 0;
+			}
+			if (!known_machine(type))
+				return fail(q, "unsupported machine type\nUse -machine help to list "
+					    "supported machines");
+		} else if (!strcmp(k, "accel")) {
+			if (accel(q, "-machine accel=", o[i].val))
+				return -1;
+		} else if (!strcmp(k, "kernel-irqchip") || !strcmp(k, "kernel_irqchip")) {
+			if (!strcmp(o[i].val, "split"))
+				q->cfg->irqchip = IRQCHIP_SPLIT;
+			else if (!strcmp(o[i].val, "on") || !strcmp(o[i].val, "true"))
+				q->cfg->irqchip = IRQCHIP_KERNEL;
+			else
+				return fail(q, "-machine kernel-irqchip=%s: shrike needs the LAPIC in KVM "
+					    "(on or split)", o[i].val);
+		} else if (!strcmp(k, "vmport")) {
+			if (!strcmp(o[i].val, "auto"))
+				continue;
+			if (!on_off(o[i].val, &vmport))
+				return fail(q, "Parameter 'vmport' expects 'on', 'off', or 'auto'");
+			q->cfg->no_vmport = !vmport;
+		} else if (!is_machine_tuning(k)) {
+			return fail(q, "Property '%s-machine.%s' not found",
+				    !strcmp(type, "pc") ? "pc-i440fx-7.2" : type, k);
+		}
+	}
+	/* microvm has no VMware backdoor. */
+	if (!strcmp(type, "microvm"))
+		q->cfg->no_vmport = true;
+	return 0;
+}
+
+/* ---- -rtc ---- */
+
+static bool parse_datetime(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+		if (!end || *end)
+			return false;
+	}
+	*out = timegm(&tm);
+	return true;
+}
+
+static int opt_rtc(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	unsigned n = split_opts(arg, o, MAX_SUBOPTS);
+	time_t now = time(NULL), base;
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *k = o[i].key ? o[i].key : "base";
+
+		if (!strcmp(k, "base")) {
+			struct tm local;
+
+			if (!strcmp(o[i].val, "utc")) {
+				q->cfg->rtc_offset_sec = 0;
+			} else if (!strcmp(o[i].val, "localtime")) {
+				localtime_r(&now, &local);
+				q->cfg->rtc_offset_sec = local.tm_gmtoff;
+			} else if (parse_datetime(o[i].val, &base)) {
+				q->cfg->rtc_offset_sec = (int64_t)base - (int64_t)now;
+			} else {
+				return fail(q, "invalid datetime format\nvalid formats: "
+					    "'2006-06-17T16:01:21' or '2006-06-17'");
+			}
+		} else if (strcmp(k, "clock") && strcmp(k, "driftfix")) {
+			return fail(q, "Invalid parameter '%s'", k);
+		}
+	}
+	return 0;
+}
+
+/* ---- the rest ---- */
+
+static void usage(void)
+{
+	printf("usage: " QEMU_PROGRAM " [options]   (shrike %s, QEMU's command line for a direct "
+	       "kernel boot)\n\n"
+	       "-kernel bzImage|vmlinux|multiboot-ELF  -initrd file  -append cmdline\n"
+	       "-smp [cpus=]n[,maxcpus=,sockets=,dies=,cores=,threads=]\n"
+	       "-m [size=]megs[,slots=,maxmem=]     -cpu host|max[,+feat|-feat|feat=on|off|vendor=]\n"
+	       "-machine|-M pc|q35|microvm[,accel=kvm,kernel-irqchip=on|split,vmport=...]\n"
+	       "-accel kvm  -enable-kvm  -nodefaults  -no-user-config  -nographic  -display none\n"
+	       "-vga none  -serial stdio|none|null|mon:stdio|file:PATH|unix:PATH|chardev:ID\n"
+	       "-chardev stdio|null|file|socket,id=ID[,path=PATH]  -monitor none\n"
+	       "-device isa-debug-exit[,iobase=,iosize=]  -ignore-device NAME\n"
+	       "-no-reboot  -no-shutdown  -S  -s  -gdb tcp::PORT|unix:PATH  -qmp unix:PATH,server=on\n"
+	       "-name NAME  -uuid UUID  -rtc base=utc|localtime|DATE  -global ...  -d guest_errors\n"
+	       "-pidfile FILE  -version  -help\n", SHRIKE_VERSION);
+}
+
+static int opt_serial(struct qemu_cmdline *q, char *arg)
+{
+	if (q->serial_given)
+		return fail(q, "-serial %s: shrike has one serial port (COM1)", arg);
+	q->serial_given = true;
+	q->serial = arg;
+	return 0;
+}
+
+static int opt_name(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	unsigned n = split_opts(arg, o, MAX_SUBOPTS);
+
+	for (unsigned i = 0; i < n; i++)
+		if (!o[i].key || !strcmp(o[i].key, "guest"))
+			q->cfg->name = o[i].val;
+	return 0;
+}
+
+static int opt_d(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	unsigned n = split_opts(arg, o, MAX_SUBOPTS);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!o[i].key && !strcmp(o[i].val, "guest_errors"))
+			q->cfg->log_guest_errors = true;
+		else
+			log_warn("-d %s: shrike logs guest_errors only, ignored", o[i].val);
+	}
+	return 0;
+}
+
+static int opt_monitor(struct qemu_cmdline *q, char *arg)
+{
+	if (!strcmp(arg, "none"))
+		return 0;
+	return fail(q, "-monitor %s: shrike has no human monitor; use -qmp", arg);
+}
+
+static int opt_qmp(struct qemu_cmdline *q, char *arg)
+{
+	if (strncmp(arg, "unix:", 5))
+		return fail(q, "-qmp %s: shrike's QMP listens on a Unix socket (unix:PATH,server=on)",
+			    arg);
+	q->cfg->qmp = arg;
+	return 0;
+}
+
+static int opt_gdb(struct qemu_cmdline *q, char *arg)
+{
+	q->cfg->gdb = arg;
+	return 0;
+}
+
+static int opt_cpu(struct qemu_cmdline *q, char *arg)
+{
+	struct cpu_model m;
+
+	if (cpu_model_parse(arg, &m, true, q->err, q->errlen))
+		return -1;
+	q->cfg->cpu_model = arg;
+	return 0;
+}
+
+static int opt_uuid(struct qemu_cmdline *q, char *arg)
+{
+	if (parse_uuid(arg, q->cfg->uuid))
+		return fail(q, "Fail to parse UUID string.");
+	q->cfg->uuid_set = true;
+	return 0;
+}
+
+static int opt_ignored(struct qemu_cmdline *q, char *arg)
+{
+	(void)q, (void)arg;
+	return 0;
+}
+
+static int opt_warned(struct qemu_cmdline *q, char *arg, const char *name)
+{
+	(void)q;
+	log_warn("%s %s: only tunes QEMU, ignored", name, arg);
+	return 0;
+}
+
+static int opt_display(struct qemu_cmdline *q, char *arg)
+{
+	if (strcmp(arg, "none"))
+		log_warn("-display %s: shrike has no display, ignored", arg);
+	(void)q;
+	return 0;
+}
+
+static int opt_vga(struct qemu_cmdline *q, char *arg)
+{
+	if (strcmp(arg, "none"))
+		log_warn("-vga %s: shrike has no display, ignored", arg);
+	(void)q;
+	return 0;
+}
+
+enum { A_NONE, A_ARG };
+
+struct qopt {
+	const char *name;
+	int has_arg;
+	int (*fn)(struct qemu_cmdline *q, char *arg);
+};
+
+static int set_kernel(struct qemu_cmdline *q, char *a) { q->cfg->kernel_path = a; q->kernel = true; return 0; }
+static int set_initrd(struct qemu_cmdline *q, char *a) { q->cfg->initrd_path = a; q->initrd = true; return 0; }
+static int set_append(struct qemu_cmdline *q, char *a) { q->cfg->cmdline = a; q->append = true; return 0; }
+static int set_nographic(struct qemu_cmdline *q, char *a) { (void)a; q->nographic = true; return 0; }
+static int set_noreboot(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->on_reboot = REBOOT_EXIT; return 0; }
+static int set_noshutdown(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->no_shutdown = true; return 0; }
+static int set_paused(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->start_paused = true; return 0; }
+static int set_gdb_default(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->gdb = "tcp::1234"; return 0; }
+static int set_pidfile(struct qemu_cmdline *q, char *a) { q->cfg->pidfile = a; return 0; }
+static int set_accel(struct qemu_cmdline *q, char *a) { return accel(q, "-accel", strtok(a, ",")); }
+static int set_ignore(struct qemu_cmdline *q, char *a)
+{
+	size_t l = strlen(q->ignore);
+
+	snprintf(q->ignore + l, sizeof(q->ignore) - l, "%s%s", l ? "," : "", a);
+	return 0;
+}
+static int set_global(struct qemu_cmdline *q, char *a) { return opt_warned(q, a, "-global"); }
+static int set_logfile(struct qemu_cmdline *q, char *a) { return opt_warned(q, a, "-D"); }
+static int set_boot(struct qemu_cmdline *q, char *a) { return opt_warned(q, a, "-boot"); }
+static int set_version(struct qemu_cmdline *q, char *a)
+{
+	(void)a;
+	printf("QEMU emulator version 7.2.0 (shrike %s: a different VMM, QEMU's command line)\n",
+	       SHRIKE_VERSION);
+	q->done = true;
+	return 0;
+}
+static int set_help(struct qemu_cmdline *q, char *a)
+{
+	(void)a;
+	usage();
+	q->done = true;
+	return 0;
+}
+
+static const struct qopt options[] = {
+	{ "kernel", A_ARG, set_kernel },     { "initrd", A_ARG, set_initrd },
+	{ "append", A_ARG, set_append },     { "smp", A_ARG, opt_smp },
+	{ "m", A_ARG, opt_memory },          { "serial", A_ARG, opt_serial },
+	{ "chardev", A_ARG, opt_chardev },   { "nographic", A_NONE, set_nographic },
+	{ "display", A_ARG, opt_display },   { "vga", A_ARG, opt_vga },
+	{ "nodefaults", A_NONE, opt_ignored }, { "no-user-config", A_NONE, opt_ignored },
+	{ "no-reboot", A_NONE, set_noreboot }, { "no-shutdown", A_NONE, set_noshutdown },
+	{ "machine", A_ARG, opt_machine },   { "M", A_ARG, opt_machine },
+	{ "accel", A_ARG, set_accel },       { "enable-kvm", A_NONE, opt_ignored },
+	{ "cpu", A_ARG, opt_cpu },           { "device", A_ARG, opt_device },
+	{ "name", A_ARG, opt_name },         { "uuid", A_ARG, opt_uuid },
+	{ "monitor", A_ARG, opt_monitor },   { "qmp", A_ARG, opt_qmp },
+	{ "gdb", A_ARG, opt_gdb },           { "s", A_NONE, set_gdb_default },
+	{ "S", A_NONE, set_paused },         { "rtc", A_ARG, opt_rtc },
+	{ "global", A_ARG, set_global },     { "d", A_ARG, opt_d },
+	{ "D", A_ARG, set_logfile },         { "boot", A_ARG, set_boot },
+	{ "pidfile", A_ARG, set_pidfile },   { "ignore-device", A_ARG, set_ignore },
+	{ "version", A_NONE, set_version },  { "help", A_NONE, set_help },
+	{ "h", A_NONE, set_help },
+};
+
+static const struct qopt *find_option(const char *arg)
+{
+	if (arg[0] != '-')
+		return NULL;
+	arg += arg[1] == '-' ? 2 : 1;          /* QEMU takes --opt too */
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (!strcmp(arg, options[i].name))
+			return &options[i];
+	return NULL;
+}
+
+/* After all options: what depends on several of them. */
+static int finish(struct qemu_cmdline *q)
+{
+	struct vm_config *c = q->cfg;
+	enum serial_backend kind = SERIAL_NONE;
+	const char *path = NULL;
+
+	if (q->append && !q->kernel)
+		return fail(q, "-append only allowed with -kernel option");
+	if (q->initrd && !q->kernel)
+		return fail(q, "-initrd only allowed with -kernel option");
+	if (!q->kernel)
+		return fail(q, "no -kernel: shrike boots a kernel directly, it has no firmware to "
+			    "boot a disk");
+	if (q->serial && chardev_backend(q, q->serial, "-serial", &kind, &path))
+		return -1;
+	if (!q->serial && q->nographic)
+		kind = SERIAL_STDIO;
+	c->serial = kind;
+	c->serial_path = path;
+	/* QEMU builds the multiboot command line from the kernel's name and
+	 * -append; shrike's loader does the same. */
+	return 0;
+}
+
+int qemu_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t errlen,
+	       int *status)
+{
+	struct qemu_cmdline *q = calloc(1, sizeof(*q));
+	int r = 0;
+
+	if (!q) {
+		err_set(err, errlen, "out of memory");
+		return 1;
+	}
+	*q = (struct qemu_cmdline){ .cfg = cfg, .err = err, .errlen = errlen };
+	/* QEMU's defaults where shrike's differ. */
+	cfg->memory = 128ull << 20;
+	cfg->serial = SERIAL_NONE;
+	cfg->no_debug_exit = true;
+	cfg->qemu_personality = true;
+	for (int i = 0; i < argc && !r && !q->done; i++) {
+		const struct qopt *o = find_option(argv[i]);
+
+		if (!o) {
+			r = fail(q, "%s: invalid option", argv[i]);
+			break;
+		}
+		if (o->has_arg == A_ARG) {
+			if (i + 1 >= argc) {
+				r = fail(q, "%s: requires an argument", argv[i]);
+				break;
+			}
+			r = o->fn(q, argv[++i]);
+		} else {
+			r = o->fn(q, NULL);
+		}
+	}
+	if (!r && !q->done)
+		r = finish(q);
+	*status = 0;
+	if (q->done)
+		r = -1;
+	else if (r)
+		r = 1;
+	free(q);
+	return r;
+}
+
+static void write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		log_error("cannot create PID file: %s", strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+int qemu_main(int argc, char **argv, uint64_t start_ns)
+{
+	struct vm_config cfg;
+	char err[1024];
+	int status, r;
+
+	log_set_program(QEMU_PROGRAM);
+	config_defaults(&cfg);
+	r = qemu_parse(&cfg, argc - 1, argv + 1, err, sizeof(err), &status);
+	if (r < 0)
+		return status;
+	if (r > 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	cfg.start_ns = start_ns;
+	log_set_guest_errors(cfg.log_guest_errors);
+	if (cfg.pidfile)
+		write_pidfile(cfg.pidfile);
+	signal(SIGPIPE, SIG_IGN);
+	vcpu_signals_init();
+	status = launch(&cfg);
+	if (cfg.pidfile)
+		unlink(cfg.pidfile);
+	/* Every error is 1 under QEMU's name; a guest's exit value is odd. */
+	return status == EXIT_USAGE ? 1 : status;
+}
