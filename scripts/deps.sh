@@ -6,7 +6,7 @@
 # As root: apt-get installs them.  Otherwise: one line with the command to
 # run, and status 1.  Where dpkg is missing (not Debian), nothing is checked.
 set -u
-BUILD_PKGS="gcc make binutils libc6-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev nettle-dev libzydis-dev"
+BUILD_PKGS="gcc make binutils libc6-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev nettle-dev libzydis-dev libseccomp-dev"
 TEST_PKGS="python3 gdb qemu-system-x86 cpio lz4"
 
 case "${1:-build}" in

@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"  --trace-sync PATH        JSON line per vCPU state transfer\n"
 		"  --trace-msrs             include MSR values in the trace\n"
 		"  --stats                  print exit and sync counters at exit\n"
+		"  --seccomp on|off|log     the system-call sandbox after set-up (default on)\n"
 		"  --log guest-errors       print what the guest does wrong (unassigned ports,\n"
 		"                           ...; counted in --stats either way)\n"
 		"  --irqchip split|kernel   PIC, IOAPIC and PIT in shrike (default where KVM\n"

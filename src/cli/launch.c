@@ -11,6 +11,7 @@
 #include "control/qmp.h"
 #include "gdb/gdbstub.h"
 #include "core/log.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 #include "loader/loader.h"
 #include "snapshot/snapshot.h"
@@ -290,6 +291,20 @@ static int check_specs(const struct vm_config *cfg)
 	return 0;
 }
 
+/* The main thread's allow-list, once everything that needs more is done
+ * (the vCPU threads install theirs as they start). */
+static int sandbox_main(struct launch *l)
+{
+	char err[200];
+
+	if (!sandbox_install(ROLE_MAIN, (enum sandbox_mode)l->cfg.seccomp, err, sizeof(err)))
+		return 0;
+	log_error("%s", err);
+	vm_request_stop(&l->vm, STOP_ERROR, 1);
+	vm_wait(&l->vm);
+	return -1;
+}
+
 int launch(const struct vm_config *cfg)
 {
 	struct launch *l = calloc(1, sizeof(*l));
@@ -309,7 +324,8 @@ int launch(const struct vm_config *cfg)
 		block_signals();
 		if (l->cfg.start_paused || l->cfg.gdb_wait)
 			vm_pause_async(&l->vm, PAUSE_PRELAUNCH);
-		status = vm_start(&l->vm) ? EXIT_VMM : vm_wait(&l->vm);
+		sandbox_signals_init();
+		status = vm_start(&l->vm) ? EXIT_VMM : sandbox_main(l) ? EXIT_VMM : vm_wait(&l->vm);
 	}
 	gdb_server_destroy(l->gdb, status);
 	qmp_destroy(l->qmp);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/sandbox.h"
 #include "x86/cpumodel.h"
 
 void config_defaults(struct vm_config *cfg)
@@ -17,6 +18,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->sync = SYNC_LAZY;
 	cfg->emulate = true;
 	cfg->irqchip = IRQCHIP_SPLIT;
+	cfg->seccomp = sandbox_default_mode();
 }
 
 int parse_size(const char *s, uint64_t *out)
@@ -229,6 +231,12 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 				val);
 			return -1;
 		}
+	} else if (!strcmp(opt, "--seccomp")) {
+		static const char *const modes[] = { "off", "on", "log" };
+
+		if (choose(opt, val, modes, 3, &choice, err, errlen))
+			return -1;
+		cfg->seccomp = choice;
 	} else if (!strcmp(opt, "--cpu")) {
 		struct cpu_model m;
 

@@ -45,6 +45,7 @@ struct vm_config {
 	bool trace_msrs;
 	bool stats;
 	bool log_guest_errors;     /* --log guest-errors (QEMU's -d guest_errors) */
+	int seccomp;               /* enum sandbox_mode (core/sandbox.h) */
 	bool no_vmport;
 	bool no_vapic;
 	bool no_debug_exit;

@@ -11,6 +11,7 @@
 
 #include "core/exits.h"
 #include "core/log.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 #include "x86/cpuid.h"
 
@@ -354,6 +355,18 @@ static void run_loop(struct vcpu *v)
 	}
 }
 
+/* Before the first guest instruction: the vCPU thread's allow-list. */
+static bool install_sandbox(struct vcpu *v)
+{
+	char err[200];
+
+	if (!sandbox_install(ROLE_VCPU, (enum sandbox_mode)v->vm->cfg.seccomp, err, sizeof(err)))
+		return true;
+	log_error("vCPU %u: %s", v->index, err);
+	vm_request_stop(v->vm, STOP_ERROR, 1);
+	return false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -365,7 +378,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	run_loop(v);
+	if (install_sandbox(v))
+		run_loop(v);
 	/* Leave the loop, then drain: nothing can be queued after in_loop is
 	 * cleared, so no waiter is left behind. */
 	pthread_mutex_lock(&v->lock);

@@ -124,6 +124,7 @@ static inline int harness_create(struct harness *h, const char *kernel, unsigned
 	cfg.cpus = cpus;
 	cfg.memory = 64ull << 20;
 	cfg.sync = sync;
+	cfg.seccomp = 0;           /* the test process is no VMM to sandbox */
 	/* tests/run.sh runs the host tests again with KVM's irqchip. */
 	if (getenv("SHRIKE_TEST_IRQCHIP") && !strcmp(getenv("SHRIKE_TEST_IRQCHIP"), "kernel"))
 		cfg.irqchip = IRQCHIP_KERNEL;

@@ -239,6 +239,29 @@ t_fds_cloexec() {
 	[ -z "$bad" ] && pass fds_close_on_exec || fail fds_close_on_exec "without O_CLOEXEC:$bad"
 }
 
+# Every thread of a running shrike is under its filter (Seccomp: 2) with
+# no new privileges; --seccomp off leaves them unfiltered.
+t_sandbox_threads() {
+	local pid i want=$1 mode=$2 status_lines bad
+	"$SHRIKE" run --kernel "$K/spin.elf" --cpus 2 --cmdline ms=20000 --serial none \
+		--seccomp "$mode" >/dev/null 2>"$TMP/err" </dev/null &
+	pid=$!
+	for i in $(seq 100); do
+		status_lines=$(cat /proc/$pid/task/*/status 2>/dev/null | grep -E '^(Seccomp|NoNewPrivs):')
+		[ "$(printf '%s\n' "$status_lines" | grep -c "^Seccomp:[[:space:]]*$want")" -ge 3 ] && break
+		sleep 0.05
+	done
+	bad=$(printf '%s\n' "$status_lines" | grep -vE "^(Seccomp:[[:space:]]*$want|NoNewPrivs:[[:space:]]*$([ "$want" = 2 ] && echo 1 || echo 0))$")
+	kill -TERM $pid
+	wait $pid
+	if [ -z "$bad" ] && [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" = 0 ] &&
+		[ "$(printf '%s\n' "$status_lines" | grep -c Seccomp)" -ge 3 ]; then
+		pass "sandbox_threads_seccomp_$mode"
+	else
+		fail "sandbox_threads_seccomp_$mode" "$(printf '%s' "$status_lines" | tr '\n' ' ')"
+	fi
+}
+
 suite_hardening() {
 	if ! have_kvm; then
 		skip hardening_guest_tests "$NO_KVM_REASON"
@@ -260,4 +283,10 @@ suite_hardening() {
 	t_empty_initrd
 	t_debug_exit_collision
 	t_fds_cloexec
+	if "$SHRIKE" run --help | grep -q -- '--seccomp' && [ "$BUILD" = build ]; then
+		t_sandbox_threads 2 on
+		t_sandbox_threads 0 off
+	else
+		skip sandbox_threads "sanitizer builds run without the sandbox (Makefile)"
+	fi
 }
