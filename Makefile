@@ -61,6 +61,18 @@ $(BUILD)/shrike: $(BUILD)/src/main.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+# ---- fuzzing: libFuzzer targets (fuzz/*.c), built with clang (FUZZ=1) ----
+ifeq ($(FUZZ),1)
+HOST_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/*.c))
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB) $(HOST_LIBS)
+fuzz-bins: $(FUZZ_BINS)
+endif
+
 # ---- test kernels (guest/): freestanding, 64-bit code in a multiboot ELF32 ----
 GUEST_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-builtin -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 \
@@ -148,10 +160,15 @@ demo: $(BUILD)/shrike $(BUILD)/guest/demo.elf
 bench: all
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
-clean:
-	rm -rf build build-asan
+# make fuzz: every target for FUZZ_SECONDS (default 60) from seed corpora
+# the build makes (scripts/fuzz.sh); make check runs each for a few seconds.
+fuzz: all
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-60} scripts/fuzz.sh
 
-.PHONY: all check check-asan check-linux check-long demo bench clean
+clean:
+	rm -rf build build-asan build-fuzz build-tsan
+
+.PHONY: all check check-asan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.

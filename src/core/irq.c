@@ -48,21 +48,23 @@ static int route_kernel(struct vm *vm)
 /* Split mode: every IOAPIC pin is an MSI route.  Called with route_lock. */
 static int commit_routes(struct vm *vm)
 {
-	struct {
-		struct kvm_irq_routing head;
-		struct kvm_irq_routing_entry e[IOAPIC_PINS];
-	} r;
+	/* The header and its flexible array of entries, suitably aligned. */
+	uint64_t buf[(sizeof(struct kvm_irq_routing) +
+		      IOAPIC_PINS * sizeof(struct kvm_irq_routing_entry)) / 8 + 1];
+	struct kvm_irq_routing *r = (struct kvm_irq_routing *)buf;
 
-	memset(&r, 0, sizeof(r));
-	r.head.nr = IOAPIC_PINS;
+	memset(buf, 0, sizeof(buf));
+	r->nr = IOAPIC_PINS;
 	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		r.e[gsi].gsi = gsi;
-		r.e[gsi].type = KVM_IRQ_ROUTING_MSI;
-		r.e[gsi].u.msi.address_lo = (uint32_t)vm->irq.route[gsi].addr;
-		r.e[gsi].u.msi.address_hi = (uint32_t)(vm->irq.route[gsi].addr >> 32);
-		r.e[gsi].u.msi.data = vm->irq.route[gsi].data;
+		struct kvm_irq_routing_entry *e = &r->entries[gsi];
+
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_MSI;
+		e->u.msi.address_lo = (uint32_t)vm->irq.route[gsi].addr;
+		e->u.msi.address_hi = (uint32_t)(vm->irq.route[gsi].addr >> 32);
+		e->u.msi.data = vm->irq.route[gsi].data;
 	}
-	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0 ? -errno : 0;
+	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
 }
 
 int irq_set_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)

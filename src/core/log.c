@@ -32,6 +32,7 @@ void log_set_guest_errors(bool on)
 	guest_errors = on;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -102,6 +103,7 @@ static bool ratelimit_pass(struct ratelimit *rl, unsigned *suppressed)
 	return print;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog_limited(struct ratelimit *rl, const char *prefix, const char *fmt, va_list ap)
 {
 	unsigned suppressed;

@@ -151,14 +151,15 @@ static void propose(struct candidates *c, uint32_t index)
 
 static unsigned variable_mtrrs(int vcpu_fd)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} buf = { .hdr.nmsrs = 1, .e.index = MSR_IA32_MTRRCAP };
+	/* struct kvm_msrs and one entry, suitably aligned. */
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8 + 1] = { 0 };
+	struct kvm_msrs *m = (struct kvm_msrs *)buf;
 
-	if (ioctl(vcpu_fd, KVM_GET_MSRS, &buf) != 1)
+	m->nmsrs = 1;
+	m->entries[0].index = MSR_IA32_MTRRCAP;
+	if (ioctl(vcpu_fd, KVM_GET_MSRS, m) != 1)
 		return 0;
-	return (unsigned)(buf.e.data & 0xff);
+	return (unsigned)(m->entries[0].data & 0xff);
 }
 
 static void propose_mtrrs(struct candidates *c, int vcpu_fd)

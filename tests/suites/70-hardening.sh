@@ -262,6 +262,26 @@ t_sandbox_threads() {
 	fi
 }
 
+# Both vCPUs write random values of random sizes (and string I/O) to every
+# device port while resets come and go; the VMM must stay up, sanitizer
+# clean, and end on SIGTERM as usual.
+t_port_fuzzer() {
+	local mode boots
+	for mode in split kernel; do
+		timeout -s TERM -k 5 12 "$SHRIKE" run --kernel "$K/portfuzz.elf" --cpus 2 \
+			--irqchip "$mode" --cmdline "seed=$RANDOM" >"$TMP/out" 2>"$TMP/err" </dev/null
+		status=$?
+		boots=$(grep -ac "portfuzz: boot" "$TMP/out")
+		if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$TMP/err"; then
+			fail "port_fuzzer_$mode" "sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$TMP/err")"
+		elif [ $status -ne 143 ] || [ "$boots" -lt 3 ]; then
+			fail "port_fuzzer_$mode" "status $status after $boots boots: $(tail -2 "$TMP/err")"
+		else
+			pass "port_fuzzer_$mode"
+		fi
+	done
+}
+
 suite_hardening() {
 	if ! have_kvm; then
 		skip hardening_guest_tests "$NO_KVM_REASON"
@@ -283,6 +303,7 @@ suite_hardening() {
 	t_empty_initrd
 	t_debug_exit_collision
 	t_fds_cloexec
+	t_port_fuzzer
 	if "$SHRIKE" run --help | grep -q -- '--seccomp' && [ "$BUILD" = build ]; then
 		t_sandbox_threads 2 on
 		t_sandbox_threads 0 off
