@@ -3,6 +3,8 @@
 #   make demo         build and run the demo kernel on 2 vCPUs
 #   make check        run every test; ends with "N passed, N failed, N skipped"
 #   make check-asan   the same tests with AddressSanitizer + UBSan (build-asan/)
+#   make check-tsan   the concurrency suites under ThreadSanitizer (build-tsan/)
+#   make fuzz         the libFuzzer targets, FUZZ_SECONDS each (build-fuzz/)
 #   make check-linux  Linux guest boots (minutes where KVM emulates kernel code)
 #   make check-long   those and the other long tests
 #   make bench        benchmarks (bench/README.md)
@@ -29,6 +31,11 @@ HOST_LDFLAGS := -pthread
 # costs the dynamic loader about 0.1 ms at every start, and a small VM's
 # whole life is a few milliseconds.  (Debian ships no static libZydis.)
 HOST_LIBS := -Wl,-Bstatic -llz4 -lz -llzma -lzstd -lbz2 -lnettle -lseccomp -Wl,-Bdynamic -lZydis
+# ThreadSanitizer (make check-tsan): the concurrency suites.
+ifeq ($(TSAN),1)
+HOST_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+HOST_LDFLAGS += -fsanitize=thread
+endif
 # Sanitizer builds run without the seccomp sandbox by default
 # (core/sandbox.c: LeakSanitizer's exit check and ThreadSanitizer's helper
 # thread make calls no VMM thread needs); its own tests are skipped there.
@@ -146,6 +153,13 @@ check: all
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check
 
+# The state engine, reset storms and SMP under ThreadSanitizer; setarch -R
+# because TSan's memory layout does not fit a fully randomized one.
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan TSAN=1 all
+	$(Q)BUILD=build-tsan SUITES_ONLY="foundation state reset irqchip control gdb" TSAN=1 \
+		setarch -R tests/run.sh
+
 # Linux guests, and other tests that take minutes on a KVM back-end that
 # emulates kernel code.
 check-linux: all
@@ -168,7 +182,7 @@ fuzz: all
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
-.PHONY: all check check-asan check-linux check-long demo bench clean fuzz fuzz-bins
+.PHONY: all check check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.

@@ -47,7 +47,7 @@ run_c_test() {
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$TMP/c.out"; then
 		fail "$(basename "$bin")" "exited with $rc: $(tail -3 "$TMP/c.err" | tr '\n' ' ')"
 	fi
-	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$TMP/c.err"; then
+	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer|ThreadSanitizer' "$TMP/c.err"; then
 		fail "$(basename "$bin")" "sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$TMP/c.err")"
 	fi
 }
@@ -123,6 +123,11 @@ done
 if [ -z "${SUITES_ONLY:-}" ]; then
 	echo "C tests"
 	for t in "$BUILD"/tests/*_test; do run_c_test "$t"; done
+elif [ -n "${TSAN:-}" ]; then
+	# make check-tsan: the in-process state-engine tests (several vCPU
+	# threads, work queues, pauses) besides the suites.
+	echo "C tests"
+	run_c_test "$BUILD/tests/state_test"
 fi
 
 for suite in ${SUITES_ONLY:-$SUITES}; do

@@ -313,7 +313,7 @@ static void run_loop(struct vcpu *v)
 		process_work(v);
 		if (vm_stopping(v->vm))
 			return;
-		if (!v->running) {
+		if (!__atomic_load_n(&v->running, __ATOMIC_ACQUIRE)) {
 			wait_until_runnable(v);
 			continue;
 		}
@@ -407,7 +407,7 @@ int vcpu_start_thread(struct vcpu *v)
 void vcpu_resume(struct vcpu *v)
 {
 	pthread_mutex_lock(&v->lock);
-	v->running = true;
+	__atomic_store_n(&v->running, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
 }

@@ -268,7 +268,7 @@ t_sandbox_threads() {
 t_port_fuzzer() {
 	local mode boots
 	for mode in split kernel; do
-		timeout -s TERM -k 5 12 "$SHRIKE" run --kernel "$K/portfuzz.elf" --cpus 2 \
+		timeout --preserve-status -s TERM -k 5 12 "$SHRIKE" run --kernel "$K/portfuzz.elf" --cpus 2 \
 			--irqchip "$mode" --cmdline "seed=$RANDOM" >"$TMP/out" 2>"$TMP/err" </dev/null
 		status=$?
 		boots=$(grep -ac "portfuzz: boot" "$TMP/out")
