@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/hex.h"
 #include "core/sandbox.h"
 #include "x86/cpumodel.h"
 
@@ -48,17 +49,6 @@ int parse_size(const char *s, uint64_t *out)
 		return -1;
 	*out = v << shift;
 	return 0;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int parse_uuid(const char *s, uint8_t out[16])

@@ -121,12 +121,13 @@ static bool run_regs(struct gdb_server *g, struct reg_work *w)
 	return w->ok;
 }
 
-static void cmd_read_all(struct gdb_server *g)
+static void cmd_read_all(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	uint8_t buf[GDB_G_REGS * GDB_REG_MAX_SIZE];
 	struct reg_work w = { 0, GDB_G_REGS, buf, sizeof(buf), false, false };
 	struct strbuf hex = { 0 };
 
+	(void)pkt, (void)pktlen;
 	if (!run_regs(g, &w)) {
 		gdb_reply(g, "E14");
 		return;
@@ -136,12 +137,14 @@ static void cmd_read_all(struct gdb_server *g)
 	sb_free(&hex);
 }
 
-static void cmd_write_all(struct gdb_server *g, const char *hex)
+static void cmd_write_all(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	const char *hex = pkt + 1;
 	uint8_t buf[GDB_G_REGS * GDB_REG_MAX_SIZE];
 	long n = hex_decode(hex, strlen(hex), buf, sizeof(buf));
 	struct reg_work w = { 0, GDB_G_REGS, buf, 0, true, false };
 
+	(void)pktlen;
 	if (n < 0) {
 		gdb_reply(g, "E01");
 		return;
@@ -150,14 +153,16 @@ static void cmd_write_all(struct gdb_server *g, const char *hex)
 	gdb_reply(g, run_regs(g, &w) ? "OK" : "E22");
 }
 
-static void cmd_read_reg(struct gdb_server *g, const char *arg)
+static void cmd_read_reg(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	const char *arg = pkt + 1;
 	uint8_t buf[GDB_REG_MAX_SIZE];
 	struct reg_work w = { 0, 1, buf, sizeof(buf), false, false };
 	struct strbuf hex = { 0 };
 	uint64_t n;
 	const char *end;
 
+	(void)pktlen;
 	if (!hex_u64(arg, &end, &n) || *end || n >= gdb_reg_count()) {
 		gdb_reply(g, "E01");
 		return;
@@ -172,14 +177,16 @@ static void cmd_read_reg(struct gdb_server *g, const char *arg)
 	sb_free(&hex);
 }
 
-static void cmd_write_reg(struct gdb_server *g, const char *arg)
+static void cmd_write_reg(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	const char *arg = pkt + 1;
 	uint8_t buf[GDB_REG_MAX_SIZE];
 	struct reg_work w = { 0, 1, buf, 0, true, false };
 	const char *eq;
 	uint64_t n;
 	long got;
 
+	(void)pktlen;
 	if (!hex_u64(arg, &eq, &n) || *eq != '=' || n >= gdb_reg_count()) {
 		gdb_reply(g, "E01");
 		return;
@@ -196,14 +203,16 @@ static void cmd_write_reg(struct gdb_server *g, const char *arg)
 
 /* ---- memory ---- */
 
-static void cmd_read_mem(struct gdb_server *g, const char *arg)
+static void cmd_read_mem(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	const char *arg = pkt + 1;
 	uint8_t buf[MAX_MEM_REPLY];
 	struct strbuf hex = { 0 };
 	uint64_t addr, len;
 	const char *end;
 	size_t got;
 
+	(void)pktlen;
 	if (!parse_addr_len(arg, &addr, &len, &end) || *end) {
 		gdb_reply(g, "E01");
 		return;
@@ -233,12 +242,14 @@ static void write_mem(struct gdb_server *g, uint64_t addr, const uint8_t *data, 
 	gdb_reply(g, gdb_write_memory(g, g->g_cpu, addr, data, len) == len ? "OK" : "E14");
 }
 
-static void cmd_write_mem_hex(struct gdb_server *g, const char *arg)
+static void cmd_write_mem_hex(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	const char *arg = pkt + 1;
 	uint8_t buf[RSP_MAX_PACKET / 2];
 	uint64_t addr, len;
 	const char *colon;
 
+	(void)pktlen;
 	if (!parse_addr_len(arg, &addr, &len, &colon) || *colon != ':' ||
 	    strlen(colon + 1) != 2 * len || hex_decode(colon + 1, 2 * len, buf, sizeof(buf)) < 0) {
 		gdb_reply(g, "E01");
@@ -247,8 +258,10 @@ static void cmd_write_mem_hex(struct gdb_server *g, const char *arg)
 	write_mem(g, addr, buf, len);
 }
 
-static void cmd_write_mem_bin(struct gdb_server *g, char *arg, size_t arglen)
+static void cmd_write_mem_bin(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	char *arg = pkt + 1;
+	size_t arglen = pktlen - 1;
 	uint64_t addr, len;
 	const char *colon;
 	char *data;
@@ -316,12 +329,13 @@ static int breakpoint(struct gdb_server *g, bool insert, enum bp_type type, uint
 	return -ENOTSUP;
 }
 
-static void cmd_breakpoint(struct gdb_server *g, const char *pkt)
+static void cmd_breakpoint(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	uint64_t type, addr, kind;
 	const char *p;
 	int r;
 
+	(void)pktlen;
 	if (!hex_u64(pkt + 1, &p, &type) || *p != ',' || !parse_addr_len(p + 1, &addr, &kind, &p) ||
 	    (*p && *p != ';')) {
 		gdb_reply(g, "E01");
@@ -343,11 +357,12 @@ static void cmd_breakpoint(struct gdb_server *g, const char *pkt)
 
 /* ---- threads ---- */
 
-static void cmd_set_thread(struct gdb_server *g, const char *pkt)
+static void cmd_set_thread(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	const char *end;
 	int t = parse_thread(g, pkt + 2, &end);
 
+	(void)pktlen;
 	if (t == -3 || *end) {
 		gdb_reply(g, "E22");
 		return;
@@ -363,11 +378,13 @@ static void cmd_set_thread(struct gdb_server *g, const char *pkt)
 	gdb_reply(g, "OK");
 }
 
-static void cmd_thread_alive(struct gdb_server *g, const char *arg)
+static void cmd_thread_alive(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	const char *arg = pkt + 1;
 	const char *end;
 	int t = parse_thread(g, arg, &end);
 
+	(void)pktlen;
 	gdb_reply(g, t >= 0 && !*end ? "OK" : "E22");
 }
 
@@ -475,10 +492,11 @@ static void cmd_monitor(struct gdb_server *g, const char *hex)
 	gdb_reply(g, "OK");
 }
 
-static void cmd_query(struct gdb_server *g, const char *pkt)
+static void cmd_query(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	char buf[32];
 
+	(void)pktlen;
 	if (starts(pkt, "qSupported"))
 		cmd_supported(g, pkt);
 	else if (starts(pkt, "qXfer:features:read:"))
@@ -550,12 +568,13 @@ static bool parse_vcont(struct gdb_server *g, const char *p)
 
 /* c [ADDR] / s [ADDR]: every vCPU runs; s steps the Hc thread (or the
  * current one).  ADDR moves RIP first. */
-static void cmd_continue(struct gdb_server *g, const char *pkt)
+static void cmd_continue(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	unsigned step_cpu = g->c_cpu >= 0 ? (unsigned)g->c_cpu : g->g_cpu;
 	const char *arg = pkt + 1;
 	uint64_t addr;
 
+	(void)pktlen;
 	if ((pkt[0] == 'C' || pkt[0] == 'S')) {
 		const char *semi = strchr(arg, ';');
 
@@ -584,8 +603,9 @@ static void cmd_continue(struct gdb_server *g, const char *pkt)
 	gdb_resume(g);
 }
 
-static void cmd_v(struct gdb_server *g, const char *pkt)
+static void cmd_v(struct gdb_server *g, char *pkt, size_t pktlen)
 {
+	(void)pktlen;
 	if (!strcmp(pkt, "vCont?")) {
 		gdb_reply(g, "vCont;c;C;s;S");
 	} else if (starts(pkt, "vCont;")) {
@@ -604,6 +624,51 @@ static void cmd_v(struct gdb_server *g, const char *pkt)
 
 /* ---- dispatch ---- */
 
+static void cmd_stop_reason(struct gdb_server *g, char *pkt, size_t pktlen)
+{
+	(void)pkt, (void)pktlen;
+	gdb_reply(g, g->last_stop);
+}
+
+static void cmd_set(struct gdb_server *g, char *pkt, size_t pktlen)
+{
+	(void)pktlen;
+	if (!strcmp(pkt, "QStartNoAckMode")) {
+		gdb_reply(g, "OK");
+		g->noack = true;
+	} else {
+		gdb_reply(g, "");
+	}
+}
+
+static void cmd_detach(struct gdb_server *g, char *pkt, size_t pktlen)
+{
+	(void)pkt, (void)pktlen;
+	gdb_reply(g, "OK");
+	gdb_detach(g, true);
+}
+
+static void cmd_kill(struct gdb_server *g, char *pkt, size_t pktlen)
+{
+	(void)pkt, (void)pktlen;
+	/* As QEMU: kill ends the VM. */
+	vm_request_stop(g->vm, STOP_QUIT, 0);
+	gdb_drop_client(g);
+}
+
+static const struct {
+	char letter;
+	void (*fn)(struct gdb_server *g, char *pkt, size_t len);
+} packets[] = {
+	{ '?', cmd_stop_reason }, { 'q', cmd_query }, { 'Q', cmd_set }, { 'H', cmd_set_thread },
+	{ 'T', cmd_thread_alive }, { 'g', cmd_read_all }, { 'G', cmd_write_all },
+	{ 'p', cmd_read_reg }, { 'P', cmd_write_reg }, { 'm', cmd_read_mem },
+	{ 'M', cmd_write_mem_hex }, { 'X', cmd_write_mem_bin }, { 'Z', cmd_breakpoint },
+	{ 'z', cmd_breakpoint }, { 'c', cmd_continue }, { 's', cmd_continue },
+	{ 'C', cmd_continue }, { 'S', cmd_continue }, { 'v', cmd_v }, { 'D', cmd_detach },
+	{ 'k', cmd_kill },
+};
+
 void gdb_handle_packet(struct gdb_server *g, char *pkt, size_t len)
 {
 	if (g->running) {
@@ -615,72 +680,11 @@ void gdb_handle_packet(struct gdb_server *g, char *pkt, size_t len)
 		gdb_attach_session(g);     /* talking again after D */
 	if (!g->attached)
 		return;
-	switch (pkt[0]) {
-	case '?':
-		gdb_reply(g, g->last_stop);
-		break;
-	case 'q':
-		cmd_query(g, pkt);
-		break;
-	case 'Q':
-		if (!strcmp(pkt, "QStartNoAckMode")) {
-			gdb_reply(g, "OK");
-			g->noack = true;
-		} else {
-			gdb_reply(g, "");
+	for (size_t i = 0; i < sizeof(packets) / sizeof(packets[0]); i++) {
+		if (pkt[0] == packets[i].letter) {
+			packets[i].fn(g, pkt, len);
+			return;
 		}
-		break;
-	case 'H':
-		cmd_set_thread(g, pkt);
-		break;
-	case 'T':
-		cmd_thread_alive(g, pkt + 1);
-		break;
-	case 'g':
-		cmd_read_all(g);
-		break;
-	case 'G':
-		cmd_write_all(g, pkt + 1);
-		break;
-	case 'p':
-		cmd_read_reg(g, pkt + 1);
-		break;
-	case 'P':
-		cmd_write_reg(g, pkt + 1);
-		break;
-	case 'm':
-		cmd_read_mem(g, pkt + 1);
-		break;
-	case 'M':
-		cmd_write_mem_hex(g, pkt + 1);
-		break;
-	case 'X':
-		cmd_write_mem_bin(g, pkt + 1, len - 1);
-		break;
-	case 'Z':
-	case 'z':
-		cmd_breakpoint(g, pkt);
-		break;
-	case 'c':
-	case 's':
-	case 'C':
-	case 'S':
-		cmd_continue(g, pkt);
-		break;
-	case 'v':
-		cmd_v(g, pkt);
-		break;
-	case 'D':
-		gdb_reply(g, "OK");
-		gdb_detach(g, true);
-		break;
-	case 'k':
-		/* As QEMU: kill ends the VM. */
-		vm_request_stop(g->vm, STOP_QUIT, 0);
-		gdb_drop_client(g);
-		break;
-	default:
-		gdb_reply(g, "");
-		break;
 	}
+	gdb_reply(g, "");
 }

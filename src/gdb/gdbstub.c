@@ -456,6 +456,17 @@ static int leftover_event(struct gdb_server *g)
 	return found;
 }
 
+/* Forgets the last stop's events: the vCPUs are about to run. */
+static void clear_stop(struct gdb_server *g)
+{
+	pthread_mutex_lock(&g->lock);
+	for (unsigned i = 0; i < g->vm->ncpus; i++)
+		g->cpu[i].pending.why = WHY_NONE;
+	g->stop_requested = false;
+	g->first_stop = -1;
+	pthread_mutex_unlock(&g->lock);
+}
+
 /* Lets the vCPUs go; with `start` also out of prelaunch (--gdb-wait). */
 static void lift_pause(struct gdb_server *g, bool start)
 {
@@ -487,12 +498,7 @@ void gdb_resume(struct gdb_server *g)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_hold(vm->vcpu[i], g->cpu[i].action == ACT_STAY);
 	gdb_forget_translations(g);
-	pthread_mutex_lock(&g->lock);
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		g->cpu[i].pending.why = WHY_NONE;
-	g->stop_requested = false;
-	g->first_stop = -1;
-	pthread_mutex_unlock(&g->lock);
+	clear_stop(g);
 	lift_pause(g, true);
 }
 
@@ -513,12 +519,7 @@ void gdb_detach(struct gdb_server *g, bool start)
 	g->running = false;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_hold(vm->vcpu[i], false);
-	pthread_mutex_lock(&g->lock);
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		g->cpu[i].pending.why = WHY_NONE;
-	g->stop_requested = false;
-	g->first_stop = -1;
-	pthread_mutex_unlock(&g->lock);
+	clear_stop(g);
 	lift_pause(g, start);
 }
 

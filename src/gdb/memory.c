@@ -86,8 +86,11 @@ static size_t page_chunk(uint64_t addr, size_t left)
 	return left < room ? left : room;
 }
 
-size_t gdb_read_memory(struct gdb_server *g, unsigned cpu, uint64_t addr, uint8_t *buf,
-		       size_t len)
+/* Copies guest memory into `out`, or `in` into guest memory (the other
+ * is NULL), page by page, up to the first byte that is not mapped RAM;
+ * returns how many bytes were copied. */
+static size_t transfer(struct gdb_server *g, unsigned cpu, uint64_t addr, size_t len,
+		       uint8_t *out, const uint8_t *in)
 {
 	size_t done = 0;
 
@@ -101,31 +104,26 @@ size_t gdb_read_memory(struct gdb_server *g, unsigned cpu, uint64_t addr, uint8_
 		p = chunk(g, cpu, addr + done, n, &gpa);
 		if (!p)
 			break;
-		memcpy(buf + done, p, n);
-		bp_hide(&g->bp, gpa, buf + done, n);
+		if (in) {
+			memcpy(p, in + done, n);
+			bp_write(&g->bp, gpa, in + done, n);
+		} else {
+			memcpy(out + done, p, n);
+			bp_hide(&g->bp, gpa, out + done, n);
+		}
 		done += n;
 	}
 	return done;
 }
 
+size_t gdb_read_memory(struct gdb_server *g, unsigned cpu, uint64_t addr, uint8_t *buf,
+		       size_t len)
+{
+	return transfer(g, cpu, addr, len, buf, NULL);
+}
+
 size_t gdb_write_memory(struct gdb_server *g, unsigned cpu, uint64_t addr, const uint8_t *buf,
 			size_t len)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		size_t n = page_chunk(addr + done, len - done);
-		gpa_t gpa;
-		uint8_t *p;
-
-		if (addr + done < addr)
-			break;
-		p = chunk(g, cpu, addr + done, n, &gpa);
-		if (!p)
-			break;
-		memcpy(p, buf + done, n);
-		bp_write(&g->bp, gpa, buf + done, n);
-		done += n;
-	}
-	return done;
+	return transfer(g, cpu, addr, len, NULL, buf);
 }

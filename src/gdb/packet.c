@@ -2,20 +2,11 @@
 
 #include <string.h>
 
+#include "core/hex.h"
+
 void rsp_reader_init(struct rsp_reader *r)
 {
 	memset(r, 0, sizeof(*r));
-}
-
-static int hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static enum rsp_event idle_byte(struct rsp_reader *r, uint8_t c)
