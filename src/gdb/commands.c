@@ -121,20 +121,28 @@ static bool run_regs(struct gdb_server *g, struct reg_work *w)
 	return w->ok;
 }
 
+/* Reads the registers w names and replies with them in hex (E14: the
+ * state could not be had). */
+static void reply_regs(struct gdb_server *g, struct reg_work *w)
+{
+	struct strbuf hex = { 0 };
+
+	if (!run_regs(g, w)) {
+		gdb_reply(g, "E14");
+		return;
+	}
+	hex_encode(&hex, w->buf, w->len);
+	gdb_reply_bin(g, hex.buf, hex.len);
+	sb_free(&hex);
+}
+
 static void cmd_read_all(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	uint8_t buf[GDB_G_REGS * GDB_REG_MAX_SIZE];
 	struct reg_work w = { 0, GDB_G_REGS, buf, sizeof(buf), false, false };
-	struct strbuf hex = { 0 };
 
 	(void)pkt, (void)pktlen;
-	if (!run_regs(g, &w)) {
-		gdb_reply(g, "E14");
-		return;
-	}
-	hex_encode(&hex, buf, w.len);
-	gdb_reply_bin(g, hex.buf, hex.len);
-	sb_free(&hex);
+	reply_regs(g, &w);
 }
 
 static void cmd_write_all(struct gdb_server *g, char *pkt, size_t pktlen)
@@ -158,7 +166,6 @@ static void cmd_read_reg(struct gdb_server *g, char *pkt, size_t pktlen)
 	const char *arg = pkt + 1;
 	uint8_t buf[GDB_REG_MAX_SIZE];
 	struct reg_work w = { 0, 1, buf, sizeof(buf), false, false };
-	struct strbuf hex = { 0 };
 	uint64_t n;
 	const char *end;
 
@@ -168,13 +175,7 @@ static void cmd_read_reg(struct gdb_server *g, char *pkt, size_t pktlen)
 		return;
 	}
 	w.first = (unsigned)n;
-	if (!run_regs(g, &w)) {
-		gdb_reply(g, "E14");
-		return;
-	}
-	hex_encode(&hex, buf, w.len);
-	gdb_reply_bin(g, hex.buf, hex.len);
-	sb_free(&hex);
+	reply_regs(g, &w);
 }
 
 static void cmd_write_reg(struct gdb_server *g, char *pkt, size_t pktlen)

@@ -44,22 +44,38 @@ static bool system_type_ok(unsigned type, bool lar)
 	}
 }
 
-bool emu_lar_lsl(struct emu *e)
+/*
+ * What LAR, LSL, VERR and VERW share: #UD outside protected mode, the
+ * selector from operand `op`, its descriptor.  Returns false if the
+ * instruction cannot be completed, else true with *done set when a fault
+ * ends it; *found: the descriptor exists (in *d).
+ */
+static bool selector_descriptor(struct emu *e, unsigned op, uint64_t *sel, uint64_t *d,
+				bool *found, bool *done)
 {
-	bool lar = e->insn.mnemonic == ZYDIS_MNEMONIC_LAR;
-	uint64_t sel, d;
-	bool ok;
-
+	*done = true;
 	if (!(e->s->cr0 & CR0_PE) || (e->r->rflags & RFL_VM)) {
 		emu_ud(e);
 		return true;
 	}
-	if (!op_read(e, 1, &sel))
+	if (!op_read(e, op, sel))
 		return false;
 	if (e->fault)
 		return true;
-	ok = descriptor(e, (uint16_t)sel, &d);
-	if (e->fault)
+	*found = descriptor(e, (uint16_t)*sel, d);
+	*done = e->fault;
+	return true;
+}
+
+bool emu_lar_lsl(struct emu *e)
+{
+	bool lar = e->insn.mnemonic == ZYDIS_MNEMONIC_LAR;
+	uint64_t sel, d = 0;
+	bool ok = false, done;
+
+	if (!selector_descriptor(e, 1, &sel, &d, &ok, &done))
+		return false;
+	if (done)
 		return true;
 	if (ok && !((d >> 44) & 1))
 		ok = system_type_ok((unsigned)(d >> 40) & 15, lar);
@@ -85,19 +101,12 @@ bool emu_lar_lsl(struct emu *e)
 bool emu_verr_verw(struct emu *e)
 {
 	bool write = e->insn.mnemonic == ZYDIS_MNEMONIC_VERW;
-	uint64_t sel, d;
-	bool ok;
+	uint64_t sel, d = 0;
+	bool ok = false, done;
 
-	if (!(e->s->cr0 & CR0_PE) || (e->r->rflags & RFL_VM)) {
-		emu_ud(e);
-		return true;
-	}
-	if (!op_read(e, 0, &sel))
+	if (!selector_descriptor(e, 0, &sel, &d, &ok, &done))
 		return false;
-	if (e->fault)
-		return true;
-	ok = descriptor(e, (uint16_t)sel, &d);
-	if (e->fault)
+	if (done)
 		return true;
 	if (ok) {
 		unsigned type = (unsigned)(d >> 40) & 15;
