@@ -158,13 +158,27 @@ static void case_pic_mask(void)
 	kprintf("pic_mask: masked request held, delivered once on unmask\n");
 }
 
+/* Wait (interrupts off) until the master's IRR shows IRQ irq requested.
+ * KVM's PIT raises its line from a kernel thread, which a busy host can
+ * schedule milliseconds late: a fixed delay is not enough. */
+static void wait_irr(unsigned irq)
+{
+	for (unsigned ms = 0; ms < 500; ms++) {
+		if (inb(0x20) & (1u << irq))   /* OCW3 default: IRR */
+			return;
+		delay_us(1000);
+	}
+	test_fail("IRQ %u never reached the 8259's IRR", irq);
+}
+
 /* Both requests are latched with interrupts off, then taken in order. */
 static void pending_pair(void)
 {
 	norder = 0;
 	pit_oneshot(100);
+	wait_irr(0);
 	outb(COM1 + 1, 0x02);              /* THRE interrupt: IRQ 4 now */
-	delay_us(2000);
+	wait_irr(4);
 	irq_enable();
 	delay_us(2000);
 	irq_disable();
