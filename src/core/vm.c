@@ -489,7 +489,7 @@ static void notify_exit(struct vm *vm)
 struct signals {
 	struct vm *vm;
 	int fd;
-	bool seen;                 /* a signal arrived: give up flushing output */
+	bool seen;                 /* a stopping signal arrived: give up flushing output */
 };
 
 /* The command name of a process ("<unknown>" if it is gone). */
@@ -517,7 +517,9 @@ static void on_signal(void *opaque, short revents)
 	(void)revents;
 	if (read(s->fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	s->seen = true;
+	/* SIGHUP resets (outside QEMU's personality): the guest goes on,
+	 * and what it prints before it ends must still be written out. */
+	s->seen = s->vm->cfg.qemu_personality || si.ssi_signo != SIGHUP;
 	if (s->vm->cfg.qemu_personality) {
 		/* QEMU ends on all three, with status 0 and this line. */
 		log_error("terminating on signal %u from pid %u (%s)", si.ssi_signo, si.ssi_pid,
