@@ -102,11 +102,24 @@ static unsigned count_for(unsigned ms, volatile unsigned *counter)
 	return *counter - before;
 }
 
-static void check_rate(const char *what, unsigned got, unsigned want)
+/*
+ * Counts IRQ 0 over windows of `ms` until one is within 25% of `want`.
+ * A busy host (another test suite on the same 2 CPUs) can keep the VMM's
+ * timer thread or this vCPU off the CPU long enough that periods are
+ * missed, and missed periods are dropped, not piled up; a wrong divisor or
+ * mode is wrong in every window.
+ */
+static void check_rate(const char *what, unsigned ms, unsigned want)
 {
-	kprintf("%s: %u interrupts, expected %u\n", what, got, want);
-	if (got < want * 3 / 4 || got > want * 5 / 4)
-		test_fail("%s: %u interrupts, not within 25%% of %u", what, got, want);
+	unsigned got = 0;
+
+	for (unsigned attempt = 1; attempt <= 5; attempt++) {
+		got = count_for(ms, &irq0_count);
+		kprintf("%s: %u interrupts, expected %u\n", what, got, want);
+		if (got >= want * 3 / 4 && got <= want * 5 / 4)
+			return;
+	}
+	test_fail("%s: %u interrupts, not within 25%% of %u in 5 tries", what, got, want);
 }
 
 static void oneshot_once(const char *what)
@@ -128,7 +141,7 @@ static void case_pit_pic(void)
 	set_handler(PIC_VEC + 0, on_irq0);
 	pit_periodic(1000);
 	pic_unmask(0);
-	check_rate("pit through the 8259", count_for(300, &irq0_count), 300);
+	check_rate("pit through the 8259", 300, 300);
 	oneshot_once("pit through the 8259");
 }
 
@@ -143,7 +156,7 @@ static void case_pit_ioapic(void)
 	no_eoi = true;                     /* no 8259 involved */
 	route_pit_ioapic(lapic_id(), 0);
 	pit_periodic(1000);
-	check_rate("pit through the IOAPIC", count_for(300, &irq0_count), 300);
+	check_rate("pit through the IOAPIC", 300, 300);
 	oneshot_once("pit through the IOAPIC");
 }
 
@@ -215,7 +228,7 @@ static void case_pic_aeoi(void)
 	no_eoi = true;
 	set_handler(PIC_VEC + 0, on_irq0);
 	pit_periodic(1000);
-	check_rate("auto-EOI", count_for(100, &irq0_count), 100);
+	check_rate("auto-EOI", 100, 100);
 	GUEST_ASSERT_EQ(inb(0x20) & 0, 0);
 	outb(0x20, 0x0b);                  /* OCW3: read ISR */
 	GUEST_ASSERT_EQ(inb(0x20), 0);     /* nothing left in service */

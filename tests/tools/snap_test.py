@@ -141,7 +141,7 @@ def restore_verdict(job):
     text = open(out, errors='replace').read() if os.path.exists(out) else ''
     whole = before + text
     if status != 0:
-        return 'status %s: %s' % (status, err[-300:])
+        return 'status %s: %s; guest: %s' % (status, err[-300:], text[-200:])
     if sanitizer_report(err):
         return 'sanitizer: ' + err[-300:]
     if result_line(text) != want:
@@ -155,14 +155,14 @@ def restore_verdict(job):
 
 def restores(taken, want):
     failures = []
-    jobs = [restore_check(path, before, want, str(i)) for i, (path, before, _) in enumerate(taken)]
-    # Two at a time: the machine has two cores.
-    pending = list(jobs)
+    # Two at a time: the machine has two cores, and the guest gives its AP
+    # 5 s to come up (under TSan twenty restores at once starved it).
+    pending = [(path, before, str(i)) for i, (path, before, _) in enumerate(taken)]
     running = []
     while pending or running:
         while pending and len(running) < 2:
-            job = pending.pop(0)
-            running.append(job)
+            path, before, tag = pending.pop(0)
+            running.append(restore_check(path, before, want, tag))
         job = running.pop(0)
         why = restore_verdict(job)
         if why:
@@ -409,4 +409,5 @@ def main():
         result('FAIL', 'snapshot_reset_after_restore', str(e)[:500])
 
 
-main()
+if __name__ == '__main__':
+    main()
