@@ -102,7 +102,7 @@ expect() {
 	shift 2
 	vmm_healthy "$name" || return 1
 	if [ "$status" -ne "$want" ]; then
-		fail "$name" "exit status $status, expected $want; stderr: $(tail -2 "$TMP/err" | tr '\n' ' ')"
+		fail "$name" "exit status $status, expected $want; stderr: $(tail -2 "$TMP/err" | tr '\n' ' '); output: $(tail -c 300 "$TMP/out" 2>/dev/null | tail -2 | tr '\n' ' ')"
 		return 1
 	fi
 	for p in "$@"; do
