@@ -4,7 +4,6 @@
 #define FW_CFG_SEL 0x510
 #define FW_CFG_DATA 0x511
 #define PM_TMR 0x608
-#define PM_TIMER_HZ 3579545ull
 
 bool fw_cfg_present(void)
 {
@@ -138,8 +137,8 @@ unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu))
 	return ap_online;
 }
 
-/* TSC ticks per second, measured against PIT channel 2 over 50 ms. */
-uint64_t tsc_hz_from_pit(void)
+/* TSC ticks over PIT channel 2's 50 ms one-shot. */
+static uint64_t tsc_hz_once(void)
 {
 	const uint32_t count = 59659;   /* 50 ms at 1.193182 MHz */
 	uint64_t t0, t1;
@@ -153,6 +152,24 @@ uint64_t tsc_hz_from_pit(void)
 		cpu_relax();
 	t1 = rdtsc();
 	return (t1 - t0) * 1193182ull / count;
+}
+
+/* TSC ticks per second against the PIT: the median of five measurements,
+ * because a vCPU kept off the CPU on a busy host between the PIT's start
+ * and the first TSC read, or after OUT rose, skews one of them. */
+uint64_t tsc_hz_from_pit(void)
+{
+	uint64_t m[5];
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t v = tsc_hz_once();
+		int j = i;
+
+		for (; j > 0 && m[j - 1] > v; j--)
+			m[j] = m[j - 1];
+		m[j] = v;
+	}
+	return m[2];
 }
 
 uint8_t cmos_read(uint8_t index)

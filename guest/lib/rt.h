@@ -129,6 +129,7 @@ unsigned cmdline_uint(const char *key);
 bool fw_cfg_present(void);
 uint64_t fw_cfg_read_int(uint16_t key, unsigned bytes);
 unsigned fw_cfg_cpu_count(void);
+#define PM_TIMER_HZ 3579545ull
 uint32_t pm_timer(void);
 uint8_t cmos_read(uint8_t index);
 void cmos_write(uint8_t index, uint8_t v);

@@ -54,15 +54,6 @@ void vm_request_reset(struct vm *vm, const char *source)
 	vm_wake_main(vm);
 }
 
-static bool wait_until_done(struct vm *vm, const unsigned *counter, unsigned target)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	while (*counter < target && !vm_stopping(vm))
-		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	pthread_mutex_unlock(&vm->pause_lock);
-	return !vm_stopping(vm);
-}
-
 static int reset_irqchip(struct vm *vm)
 {
 	if (!vm->kernel_irqchip)
@@ -93,10 +84,7 @@ static void reset_vcpu(struct vcpu *v, void *arg)
 		log_error("vCPU %u: the reset state was rejected by KVM", v->index);
 		vm_request_stop(vm, STOP_ERROR, 1);
 	}
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->reset_done++;
-	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
+	vm_put_done(vm);
 }
 
 static void resume_all(struct vm *vm)
@@ -124,7 +112,7 @@ void vm_reset_if_requested(struct vm *vm)
 		return;
 	pthread_mutex_lock(&vm->pause_lock);
 	pending = vm->reset_pending;
-	vm->reset_done = 0;
+	vm->puts_done = 0;
 	pthread_mutex_unlock(&vm->pause_lock);
 	if (!pending || !vm_wait_paused(vm))
 		return;
@@ -146,7 +134,7 @@ void vm_reset_if_requested(struct vm *vm)
 			vm_request_stop(vm, STOP_ERROR, 1);
 			return;
 		}
-	if (!wait_until_done(vm, &vm->reset_done, vm->ncpus))
+	if (!vm_wait_puts(vm))
 		return;
 	resume_all(vm);
 }

@@ -377,6 +377,23 @@ int vm_boot(struct vm *vm, const struct boot_plan *plan)
 	return 0;
 }
 
+void vm_put_done(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->puts_done++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_wait_puts(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->puts_done < vm->ncpus && !vm_stopping(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return !vm_stopping(vm);
+}
+
 /* Work item: the FULL put after machine creation (seed backtrace 1), or
  * of a restored snapshot's state. */
 static void post_init_put(struct vcpu *v, void *arg)
@@ -386,6 +403,7 @@ static void post_init_put(struct vcpu *v, void *arg)
 		log_error("vCPU %u: initial state rejected by KVM", v->index);
 		vm_request_stop(v->vm, STOP_ERROR, 1);
 	}
+	vm_put_done(v->vm);
 }
 
 int vm_start(struct vm *vm)
@@ -394,11 +412,17 @@ int vm_start(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vcpu_start_thread(vm->vcpu[i]))
 			return -1;
-	/* Queue to all first, then let them run: the puts happen on every vCPU
-	 * thread in parallel, before each thread's first KVM_RUN. */
+	/* Queue to all first, then wait for all, then let them run: the puts
+	 * happen on every vCPU thread in parallel, and none runs before every
+	 * one is written (a restored boot CPU may be one instruction from
+	 * sending an AP its INIT and SIPI).  A failed put has asked the VM to
+	 * stop; vm_wait ends it with that status. */
+	vm->puts_done = 0;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vcpu_run_on_async(vm->vcpu[i], post_init_put, NULL))
 			return -1;
+	if (!vm_wait_puts(vm))
+		return 0;
 	vm_set_run_state(vm, (vm_pause_reasons(vm) & PAUSE_PRELAUNCH) ? RS_PRELAUNCH : RS_RUNNING);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_resume(vm->vcpu[i]);

@@ -131,7 +131,8 @@ struct vm {
 	bool reset_pending;
 	bool shutdown_pending;     /* a power-off with -no-shutdown, for the main thread */
 	bool save_in_progress;     /* a snapshot is being written: resets wait */
-	unsigned reset_done;       /* vCPUs that finished their reset put */
+	unsigned puts_done;        /* vCPUs that finished the start or reset put
+				    * queued to all (vm_put_done) */
 	uint64_t reset_request_ns;
 	const char *reset_source;  /* the request that started it (trace origin) */
 	unsigned resets;
@@ -183,6 +184,17 @@ bool vm_stopping(const struct vm *vm);
 void vm_wake_main(struct vm *vm);
 /* On the main thread: carries out a pending reset (core/reset.c). */
 void vm_reset_if_requested(struct vm *vm);
+
+/*
+ * The start and the reset write every vCPU's state with one put each, on
+ * the vCPUs' own threads, in parallel; no vCPU may run before all are
+ * written, or the boot CPU's INIT and SIPI to an AP are overwritten by the
+ * AP's own put (its MP state and LAPIC).  A vCPU thread calls vm_put_done
+ * after its put; the main thread waits with vm_wait_puts (false if the VM
+ * is stopping instead).
+ */
+void vm_put_done(struct vm *vm);
+bool vm_wait_puts(struct vm *vm);
 
 
 #endif
