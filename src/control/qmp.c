@@ -134,19 +134,10 @@ static void drop_client(struct qmp *q)
 /* Sends what it can without blocking; a vanished client is dropped. */
 static void flush_out(struct qmp *q)
 {
-	while (q->client_fd >= 0 && q->out_sent < q->out.len) {
-		ssize_t n = send(q->client_fd, q->out.buf + q->out_sent, q->out.len - q->out_sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			drop_client(q);
-			return;
-		}
-		q->out_sent += (size_t)n;
+	if (q->client_fd >= 0 &&
+	    socket_send_pending(q->client_fd, q->out.buf, q->out.len, &q->out_sent)) {
+		drop_client(q);
+		return;
 	}
 	if (q->out_sent == q->out.len) {
 		q->out.len = 0;
@@ -235,17 +226,16 @@ static void client_ready(void *opaque, short revents)
 {
 	struct qmp *q = opaque;
 	char buf[65536];
-	ssize_t n;
+	long n;
 
 	if (revents & POLLOUT)
 		flush_out(q);
 	if (q->client_fd < 0 || !(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
-	n = read(q->client_fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
+	n = socket_read_available(q->client_fd, buf, sizeof(buf));
 	if (n <= 0) {
-		drop_client(q);
+		if (n < 0)
+			drop_client(q);
 		return;
 	}
 	if (json_splitter_feed(&q->in, buf, (size_t)n) < 0)

@@ -93,13 +93,33 @@ void vm_pause_async(struct vm *vm, unsigned reason)
 	chardev_interrupt(&vm->console);
 }
 
-bool vm_wait_paused(struct vm *vm)
+/* Waits until *count (under pause_lock) covers every vCPU; false if the VM
+ * stops first (vm_request_stop wakes pause_cond). */
+static bool wait_every_vcpu(struct vm *vm, const unsigned *count)
 {
 	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->paused < vm->ncpus && !vm_stopping(vm))
+	while (*count < vm->ncpus && !vm_stopping(vm))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	pthread_mutex_unlock(&vm->pause_lock);
 	return !vm_stopping(vm);
+}
+
+bool vm_wait_paused(struct vm *vm)
+{
+	return wait_every_vcpu(vm, &vm->paused);
+}
+
+void vm_put_done(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->puts_done++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_wait_puts(struct vm *vm)
+{
+	return wait_every_vcpu(vm, &vm->puts_done);
 }
 
 bool vm_pause(struct vm *vm, unsigned reason)

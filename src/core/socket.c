@@ -102,3 +102,28 @@ int tcp_listen(const char *host, uint16_t port, uint16_t *bound_port, const char
 	}
 	return fd;
 }
+
+int socket_send_pending(int fd, const void *buf, size_t len, size_t *sent)
+{
+	while (*sent < len) {
+		ssize_t n = send(fd, (const char *)buf + *sent, len - *sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		*sent += (size_t)n;
+	}
+	return 0;
+}
+
+long socket_read_available(int fd, void *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return n > 0 ? (long)n : -1;
+}

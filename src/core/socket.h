@@ -17,4 +17,13 @@ int unix_listen(const char *path, const char *what, char *err, size_t errlen);
 int tcp_listen(const char *host, uint16_t port, uint16_t *bound_port, const char *what,
 	       char *err, size_t errlen);
 
+/* One client connection's output, without blocking: sends buf from *sent
+ * to len, advancing *sent.  Returns 0 when all is sent or the socket is
+ * full for now, -1 when the peer is gone (the caller drops it). */
+int socket_send_pending(int fd, const void *buf, size_t len, size_t *sent);
+
+/* Reads what is there without blocking: the byte count, 0 when nothing is
+ * there now, -1 when the peer is gone (end of file or an error). */
+long socket_read_available(int fd, void *buf, size_t len);
+
 #endif

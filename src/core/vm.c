@@ -377,23 +377,6 @@ int vm_boot(struct vm *vm, const struct boot_plan *plan)
 	return 0;
 }
 
-void vm_put_done(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->puts_done++;
-	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
-}
-
-bool vm_wait_puts(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->puts_done < vm->ncpus && !vm_stopping(vm))
-		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	pthread_mutex_unlock(&vm->pause_lock);
-	return !vm_stopping(vm);
-}
-
 /* Work item: the FULL put after machine creation (seed backtrace 1), or
  * of a restored snapshot's state. */
 static void post_init_put(struct vcpu *v, void *arg)

@@ -110,19 +110,9 @@ int gdb_check_spec(const char *spec, char *err, size_t errlen)
 
 static void flush_out(struct gdb_server *g)
 {
-	while (g->conn >= 0 && g->out_sent < g->out.len) {
-		ssize_t n = send(g->conn, g->out.buf + g->out_sent, g->out.len - g->out_sent,
-				 MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			gdb_drop_client(g);
-			return;
-		}
-		g->out_sent += (size_t)n;
+	if (g->conn >= 0 && socket_send_pending(g->conn, g->out.buf, g->out.len, &g->out_sent)) {
+		gdb_drop_client(g);
+		return;
 	}
 	if (g->out_sent == g->out.len) {
 		g->out.len = 0;
@@ -583,20 +573,17 @@ static void client_ready(void *opaque, short revents)
 {
 	struct gdb_server *g = opaque;
 	uint8_t buf[8192];
-	ssize_t n;
+	long n;
 
 	if (revents & POLLOUT)
 		flush_out(g);
 	if (g->conn < 0 || !(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
-	n = read(g->conn, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
+	n = socket_read_available(g->conn, buf, sizeof(buf));
+	if (n < 0)
 		gdb_drop_client(g);
-		return;
-	}
-	feed(g, buf, (size_t)n);
+	else if (n > 0)
+		feed(g, buf, (size_t)n);
 }
 
 static void take_client(struct gdb_server *g, int fd)
