@@ -19,6 +19,20 @@ fail() { echo "FAIL $1$NAME_SUFFIX: $2"; failed=$((failed + 1)); }
 skip() { echo "SKIP $1$NAME_SUFFIX: $2"; skipped=$((skipped + 1)); }
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+have_python() { command -v python3 >/dev/null 2>&1; }
+
+# need_kvm_python NAME: true when KVM and python3 are both here; otherwise
+# NAME is skipped with the reason.
+need_kvm_python() {
+	if ! have_kvm; then
+		skip "$1" "$NO_KVM_REASON"
+		return 1
+	fi
+	if ! have_python; then
+		skip "$1" "python3 is not installed"
+		return 1
+	fi
+}
 
 # QEMU, for the side-by-side comparisons: installed from Debian when
 # missing and we are root; otherwise those comparisons are skipped.

@@ -3,7 +3,6 @@
 SUITES="${SUITES:-} hardening"
 IMAGES=tests/tools/images.py
 
-have_python() { command -v python3 >/dev/null 2>&1; }
 
 # Finding 1: two bzImages with the same size and FNV-1a 64 hash (the old
 # cache key) boot their own kernels, whichever was cached first.

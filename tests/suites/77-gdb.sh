@@ -11,14 +11,7 @@ suite_gdb() {
 	done
 	run_vm 10 --kernel "$K/hello.elf" --gdb-wait
 	expect gdb_wait_needs_gdb 2
-	if ! have_kvm; then
-		skip gdb_tests "$NO_KVM_REASON"
-		return
-	fi
-	if ! command -v python3 >/dev/null; then
-		skip gdb_tests "python3 is not installed"
-		return
-	fi
+	need_kvm_python gdb_tests || return
 	if ! command -v gdb >/dev/null && [ "$(id -u)" = 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gdb \
 			>"$TMP/apt.log" 2>&1 || true
