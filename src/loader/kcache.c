@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "loader/loader.h"
+#include "loader/tmpfile.h"
 
 #define MAGIC "SHRIKE-KCACHE-1\n"   /* 16 bytes */
 #define STALE_TMP_SEC 3600
@@ -67,6 +68,7 @@ void kcache_open(struct kcache *c, const char *dir)
 
 	c->dirfd = -1;
 	c->why[0] = 0;
+	c->tmpname[0] = 0;
 	if (!dir) {
 		snprintf(c->why, sizeof(c->why), "no cache directory (neither XDG_CACHE_HOME nor HOME)");
 		return;
@@ -88,6 +90,9 @@ void kcache_open(struct kcache *c, const char *dir)
 
 void kcache_close(struct kcache *c)
 {
+	if (c->dirfd >= 0 && c->tmpname[0])
+		unlinkat(c->dirfd, c->tmpname, 0);      /* a named new entry never committed */
+	c->tmpname[0] = 0;
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 	c->dirfd = -1;
@@ -138,7 +143,7 @@ int kcache_tmpfile(struct kcache *c)
 {
 	if (c->dirfd < 0)
 		return -1;
-	return openat(c->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return tmpfile_in(c->dirfd, c->tmpname, sizeof(c->tmpname));
 }
 
 struct entry {
@@ -210,6 +215,15 @@ int kcache_commit(struct kcache *c, int fd, const uint8_t key[DIGEST_SIZE], uint
 	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || fsync(fd) < 0)
 		return -1;
 	kcache_name(key, name);
+	if (c->tmpname[0]) {
+		/* A named new file (no O_TMPFILE here): it is ours, created
+		 * exclusively; rename() replaces a planted link itself. */
+		if (renameat(c->dirfd, c->tmpname, c->dirfd, name) < 0)
+			return -1;
+		c->tmpname[0] = 0;
+		evict(c);
+		return 0;
+	}
 	snprintf(tmp, sizeof(tmp), ".tmp-%d-%u", (int)getpid(), seq++);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	/* link() never follows or replaces what is at the new name, and

@@ -8,8 +8,10 @@
  * relative to the directory and used only if they are regular files owned
  * by the user, not writable by others, of the right size, with a header
  * that repeats the image's hash and the decompressed size.  New entries
- * are written to an unnamed temporary file, linked under a fresh name and
- * renamed into place only after the payload validated.  The cache is
+ * are written to an unnamed temporary file (a named one, created
+ * exclusively, where the file system has no O_TMPFILE: overlayfs, NFS),
+ * linked under a fresh name and renamed into place only after the payload
+ * validated.  The cache is
  * bounded: the least recently used entries go first.
  *
  * Entry layout: one 4 KiB header page, then the payload (so that it can be
@@ -31,6 +33,8 @@
 struct kcache {
 	int dirfd;                 /* -1: no cache */
 	char why[160];             /* why the cache is off (for --stats) */
+	char tmpname[64];          /* the new entry's temporary name, where the
+				    * file system has no O_TMPFILE ("" if unnamed) */
 };
 
 /* Opens (creating it 0700) and checks the directory.  Never fails: a
@@ -41,7 +45,8 @@ void kcache_close(struct kcache *c);
 /* The fd of a valid entry for (key, size), its use time updated, or -1. */
 int kcache_lookup(struct kcache *c, const uint8_t key[DIGEST_SIZE], uint64_t size);
 
-/* A new, unnamed file in the cache directory (or -1). */
+/* A new file in the cache directory, unnamed where it can be (or -1);
+ * kcache_close removes it if it was named and never committed. */
 int kcache_tmpfile(struct kcache *c);
 
 /* Writes the header into the first page of fd (already sized

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "loader/tmpfile.h"
 #include "x86/acpi.h"
 
 /* Guest images larger than this are refused before they are read. */
@@ -28,8 +29,16 @@ static int pin_file(void)
 	const char *dirs[] = { getenv("TMPDIR"), "/var/tmp", "/tmp" };
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		int fd = dirs[i] && *dirs[i] ? open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
+		int dirfd = dirs[i] && *dirs[i] ? open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		char name[64];
+		int fd;
 
+		if (dirfd < 0)
+			continue;
+		fd = tmpfile_in(dirfd, name, sizeof(name));
+		if (fd >= 0 && name[0])
+			unlinkat(dirfd, name, 0);
+		close(dirfd);
 		if (fd >= 0)
 			return fd;
 	}
@@ -40,19 +49,15 @@ static int pin_file(void)
 static int pin(int user_fd, uint64_t size)
 {
 	int fd = pin_file();
-	loff_t in = 0, out = 0;
 
 	if (fd < 0)
 		return -1;
-	while ((uint64_t)in < size) {
-		ssize_t n = copy_file_range(user_fd, &in, fd, &out, (size_t)(size - (uint64_t)in), 0);
+	if (copy_whole_file(user_fd, fd, size) < 0) {
+		int e = errno;
 
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;        /* the file shrank meanwhile */
-			close(fd);
-			return -1;
-		}
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	return fd;
 }
