@@ -75,6 +75,11 @@ static inline uint64_t rdtsc(void)
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+/* Called with interrupts off, after checking the condition to wait for:
+ * STI's one-instruction shadow holds a pending interrupt until HLT has
+ * begun, so one that arrives after the check still wakes the HLT (a plain
+ * "while (!cond) hlt" with interrupts on can sleep forever). */
+static inline void wait_for_irq(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 
 static inline uint32_t mmio_read32(uint64_t addr) { return *(volatile uint32_t *)addr; }
 static inline void mmio_write32(uint64_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }

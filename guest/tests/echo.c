@@ -32,9 +32,7 @@ void test_main(void)
 	outb(COM1 + 1, 0x01);                      /* IER: received data */
 	outb(COM1 + 4, 0x08);                      /* MCR: OUT2 */
 	kprintf("echo: ready\n");
-	irq_enable();
 	while (!done)
-		__asm__ volatile("hlt");
-	irq_disable();
+		wait_for_irq();
 	kprintf("echo: %u bytes by interrupt\n", received);
 }
