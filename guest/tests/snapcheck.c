@@ -98,11 +98,17 @@ static void set_distinctive_state(void)
 {
 	static const uint64_t xmm[2] __attribute__((aligned(16))) = { 0x0123456789abcdefull,
 								       0xfedcba9876543210ull };
-	uint64_t cr4;
+	/* AMD CPUs keep only the low half of SYSENTER_ESP/EIP (KVM keeps the
+	 * high half for guests that say Intel); a value an AMD CPU shortens
+	 * would test the CPU, not the snapshot. */
+	uint32_t a, b, c, d;
+	uint64_t cr4, high;
 
+	cpuid(0, 0, &a, &b, &c, &d);
+	high = b == 0x756e6547 ? 0xffff800000000000ull : 0;   /* "Genu"ineIntel */
 	wrmsr(0x174, 0x10);                               /* SYSENTER_CS */
-	wrmsr(0x175, 0xffff800000001000ull);              /* SYSENTER_ESP */
-	wrmsr(0x176, 0xffff800000002000ull);              /* SYSENTER_EIP */
+	wrmsr(0x175, high | 0x1000);                      /* SYSENTER_ESP */
+	wrmsr(0x176, high | 0x2000);                      /* SYSENTER_EIP */
 	wrmsr(0xc0000081, 0x0023001000000000ull);         /* STAR */
 	wrmsr(0xc0000082, 0xffffffff81000000ull);         /* LSTAR */
 	wrmsr(0xc0000084, 0x47700);                       /* SYSCALL_MASK */

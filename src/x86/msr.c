@@ -92,8 +92,23 @@ const char *msr_name(uint32_t index)
 	return NULL;
 }
 
-static bool exposed(const struct msr_rule *r, const struct kvm_cpuid2 *cpuid)
+/* Hyper-V's synthetic MSRs (0x40000000-0x400000ff) exist for a guest only
+ * where its CPUID says Hyper-V ("Microsoft Hv" at 0x40000000); KVM lists
+ * them anyway where it can emulate them (hardware KVMs do), and some are
+ * clocks (TIME_REF_COUNT, VP_RUNTIME) that no save/restore can keep. */
+static bool hyperv_msr_exposed(uint32_t index, const struct kvm_cpuid2 *cpuid)
 {
+	if (index < 0x40000000 || index > 0x400000ff)
+		return true;
+	return cpuid_reg(cpuid, 0x40000000, 0, CPUID_EBX) == 0x7263694d &&   /* "Micr" */
+	       cpuid_reg(cpuid, 0x40000000, 0, CPUID_ECX) == 0x666f736f &&   /* "osof" */
+	       cpuid_reg(cpuid, 0x40000000, 0, CPUID_EDX) == 0x76482074;     /* "t Hv" */
+}
+
+static bool exposed(uint32_t index, const struct msr_rule *r, const struct kvm_cpuid2 *cpuid)
+{
+	if (!hyperv_msr_exposed(index, cpuid))
+		return false;
 	if (!r || r->leaf == 0)
 		return true;
 	if (cpuid_has(cpuid, r->leaf, 0, r->reg, (unsigned)r->bit))
@@ -252,7 +267,7 @@ int msr_catalog_build(struct msr_catalog *cat, int kvm_fd, int vcpu_fd,
 	for (uint32_t i = 0; i < list->nmsrs; i++) {
 		uint32_t index = list->indices[i];
 
-		if (!in_list(features, index) && exposed(rule_for(index), cpuid))
+		if (!in_list(features, index) && exposed(index, rule_for(index), cpuid))
 			propose(&c, index);
 	}
 	if (cpuid_has(cpuid, 1, 0, CPUID_EDX, 12))
