@@ -372,6 +372,7 @@ static void case_serial_paths(void)
 }
 
 static volatile unsigned storm_serial;
+#define STORM_UART_MAX 4000
 
 static void on_storm_serial(struct frame *f)
 {
@@ -380,8 +381,12 @@ static void on_storm_serial(struct frame *f)
 	while (inb(COM1 + 5) & 1)
 		(void)inb(COM1);               /* drain the looped-back bytes */
 	(void)inb(COM1 + 2);
-	if (!stop_aps)
-		outb(COM1, 0x55);              /* loops back: RX data and THRE again */
+	/* Loops back: RX data and THRE again.  Bounded: where an exit costs
+	 * tens of microseconds (a nested KVM), a handler takes longer than
+	 * the next interrupt needs to arrive and the storm would never let
+	 * the test's own loop run again (a real UART's bit time paces it). */
+	if (!stop_aps && storm_serial < STORM_UART_MAX)
+		outb(COM1, 0x55);
 }
 
 static void case_storm(void)
