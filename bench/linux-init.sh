@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Time from process start to the first output of init (the initramfs's
+# "SHRIKE-INIT" line) with Debian's kernel and a busybox initramfs, 1 vCPU,
+# 256 MiB, shrike and QEMU -M microvm side by side, alternated, medians of
+# RUNS runs (default 3).  Needs a KVM that runs guest user space (hardware,
+# or the nested test VM: tests/nested/run.py -- bench/linux-init.sh, which
+# is what make bench-nested does).
+#   shrike: vmlinux through PVH, and the bzImage through the boot protocol
+#   QEMU:   -M microvm with the same vmlinux (PVH) and bzImage
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+RUNS=${RUNS:-3}
+OUT=$BUILD/bench
+IMG=guest-images/linux
+mkdir -p "$OUT"
+scripts/make-linux-image.sh >/dev/null
+gcc -O2 -o "$OUT/stamp" bench/stamp.c
+CMD="console=ttyS0 panic=-1"
+
+# one NAME CMD...: appends the seconds to init's first line to NAME.times
+one() {
+	local name=$1 t0 pid
+	shift
+	t0=$(date +%s%N)
+	timeout -k 5 600 "$@" 2>"$OUT/$name.err" </dev/null | "$OUT/stamp" >"$OUT/$name.log" || true
+	awk -v t0="$t0" '/SHRIKE-INIT/ && !t {t = ($1 - t0) / 1e9} END {printf "%.2f\n", t}' \
+		"$OUT/$name.log" >>"$OUT/$name.times"
+}
+
+median() { sort -n "$OUT/$1.times" | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'; }
+
+rm -f "$OUT"/init-*.times
+S="$BUILD/shrike run --memory 256M --initrd $IMG/initramfs.cpio.gz"
+Q="qemu-system-x86_64 -M microvm -accel kvm -cpu host -m 256 -smp 1 -nodefaults -no-user-config -nographic -serial stdio -no-reboot -initrd $IMG/initramfs.cpio.gz"
+echo "machine: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); load: $(cut -d' ' -f1-3 /proc/loadavg); kernel $(cat $IMG/kernel-package)"
+for i in $(seq "$RUNS"); do
+	one init-shrike-pvh $S --kernel "$IMG/vmlinux" --cmdline "$CMD"
+	one init-qemu-microvm-pvh $Q -kernel "$IMG/vmlinux" -append "$CMD"
+	one init-shrike-protocol $S --kernel "$IMG/bzImage" --kernel-boot protocol --cmdline "$CMD"
+	one init-qemu-microvm-bzimage $Q -kernel "$IMG/bzImage" -append "$CMD"
+done
+printf "%-26s %s\n" candidate "start to init's first line (median of $RUNS; 0.00: never)"
+for c in shrike-pvh qemu-microvm-pvh shrike-protocol qemu-microvm-bzimage; do
+	printf "%-26s %8s s   (%s)\n" "$c" "$(median init-$c)" "$(tr '\n' ' ' <"$OUT/init-$c.times")"
+done
+awk -v a="$(median init-shrike-pvh)" -v b="$(median init-qemu-microvm-pvh)" \
+	'BEGIN { if (b > 0) printf "shrike / QEMU microvm (PVH): %.2f\n", a / b }'
+awk -v a="$(median init-shrike-protocol)" -v b="$(median init-qemu-microvm-bzimage)" \
+	'BEGIN { if (b > 0) printf "shrike / QEMU microvm (bzImage): %.2f\n", a / b }'

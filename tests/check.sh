@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make check: every test, on this host's KVM where /dev/kvm is here; where
+# it is missing (or with --nested), the tests that need no KVM run here and
+# the rest inside the nested test VM (tests/nested/), whose KVM has hardware
+# semantics.  Ends with one "N passed, N failed, N skipped" for all of it.
+#   tests/check.sh [--nested] [COMMAND...]     (default COMMAND: tests/run.sh)
+set -u
+cd "$(dirname "$0")/.."
+nested=
+[ "${1:-}" = --nested ] && { nested=1; shift; }
+[ $# -gt 0 ] || set -- tests/run.sh
+if [ -z "$nested" ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	exec "$@"
+fi
+[ -z "$nested" ] && echo "make check: /dev/kvm is missing here: the tests that need KVM run inside the nested test VM (tests/nested/)"
+
+# Counts the test lines of both parts, passing every line on as it comes;
+# the parts' own totals are dropped.
+count() {
+	local p=0 f=0 s=0 line
+	while IFS= read -r line; do
+		case "$line" in
+		[0-9]*" passed, "[0-9]*" failed"*) continue ;;
+		PASS\ *) p=$((p + 1)) ;;
+		FAIL\ *) f=$((f + 1)) ;;
+		SKIP\ *) s=$((s + 1)) ;;
+		esac
+		printf '%s\n' "$line"
+	done
+	printf '\n%d passed, %d failed, %d skipped\n' $p $f $s
+	[ $f -eq 0 ]
+}
+{
+	TESTS_WHERE=host "$@"
+	# A VM that crashes, stalls or cannot be built is a counted failure
+	# (run.py prints it as FAIL nested_vm).
+	TESTS_WHERE=kvm tests/nested/run.py --count -- "$@"
+} 2>&1 | count

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds the nested test VM's kernel and initramfs into guest-images/nested/
+# (ignored by git; kept between runs):
+#   vmlinuz           Debian's generic kernel (linux-image-amd64's), which
+#                     has kvm-amd as a module; the package is unpacked here
+#                     with dpkg -x, never installed (no /boot, no bootloader)
+#   initrd.cpio.gz    busybox-static, the modules the VM needs (virtio-pci,
+#                     9p, overlayfs, kvm, kvm-amd) with their dependencies
+#                     read from each module's .modinfo, and tests/nested/init
+# Needs: apt-get (with a package list), dpkg, cpio, gzip, objcopy, busybox.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${1:-guest-images/nested}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+INIT=$PWD/tests/nested/init
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] && [ "$OUT/initrd.cpio.gz" -nt "$INIT" ]; then
+	exit 0
+fi
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q dynamic && busybox=
+[ -x /bin/busybox ] && busybox=/bin/busybox
+[ -n "$busybox" ] || { echo "nested image: busybox (busybox-static) is missing" >&2; exit 1; }
+for tool in cpio gzip objcopy dpkg; do
+	command -v $tool >/dev/null || { echo "nested image: $tool is missing" >&2; exit 1; }
+done
+
+work=$(mktemp -d "$OUT/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+if [ ! -s "$OUT/kernel.deb" ]; then
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+	[ -n "$pkg" ] || { echo "nested image: no linux-image-amd64 in the package lists (apt-get update?)" >&2; exit 1; }
+	apt-get download "$pkg" >/dev/null 2>apt.err || { echo "nested image: apt-get download $pkg failed: $(tail -1 apt.err)" >&2; exit 1; }
+	mv "$pkg"_*.deb "$OUT/kernel.deb"
+	echo "$pkg" >"$OUT/kernel-package"
+fi
+dpkg -x "$OUT/kernel.deb" kernel
+kver=$(ls kernel/lib/modules)
+moddir=kernel/lib/modules/$kver/kernel
+
+# module NAME: its path under $moddir (names use - and _ interchangeably).
+module_path() {
+	local n=$1 alt=${1//_/-}
+	find "$moddir" \( -name "$n.ko" -o -name "$alt.ko" -o -name "${n//-/_}.ko" \) -print -quit
+}
+# Adds NAME after its dependencies to $order (each once).
+order=
+add_module() {
+	local name=$1 path dep
+	case " $order " in *" $name "*) return ;; esac
+	path=$(module_path "$name")
+	[ -n "$path" ] || { echo "nested image: module $name is not in $kver" >&2; exit 1; }
+	for dep in $(objcopy -O binary --only-section=.modinfo "$path" /dev/stdout |
+		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$dep"
+	done
+	order="$order $name"
+	mkdir -p root/lib/modules
+	cp "$path" "root/lib/modules/$name.ko"
+}
+mkdir -p root/bin root/proc root/sys root/dev root/host root/ctl root/work root/ovl root/newroot
+for m in virtio_pci 9pnet_virtio 9p overlay kvm-amd; do add_module "$m"; done
+echo "$order" | tr ' ' '\n' | sed '/^$/d' >root/lib/modules/order
+cp "$busybox" root/bin/busybox
+for l in sh mount umount mkdir insmod cat echo poweroff sync ip chroot sleep grep; do
+	ln -sf busybox root/bin/$l
+done
+cp "$INIT" root/init
+chmod 755 root/init
+(cd root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 -n) >"$OUT/initrd.cpio.gz.tmp"
+cp kernel/boot/vmlinuz-* "$OUT/vmlinuz.tmp"
+mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
+mv "$OUT/initrd.cpio.gz.tmp" "$OUT/initrd.cpio.gz"
