@@ -157,46 +157,61 @@ for f in tests/suites/*.sh; do
 done
 
 # TESTS_WHERE: where /dev/kvm is missing, tests/check.sh runs the tests that
-# need no KVM on this host ("host": the unit tests and fuzzing, which
-# compiles) and the rest inside the nested test VM ("kvm"); unset, all.
+# need no KVM on this host ("host": the unit tests, fuzzing, which compiles,
+# and QEMU's reference runs) and the rest inside the nested test VM ("kvm");
+# unset, all.
 WHERE=${TESTS_WHERE:-all}
-runs_here() {   # runs_here host|kvm: does this run include that part?
-	[ "$WHERE" = all ] || [ "$WHERE" = "$1" ]
+runs_here() {   # runs_here host|kvm|both: does this run include that part?
+	[ "$WHERE" = all ] || [ "$1" = both ] || [ "$WHERE" = "$1" ]
 }
-HOST_SUITES="fuzz qemu_reference"
-# The C tests of tests/unit/ need no KVM; those of tests/host/ do.
-c_test_part() {
-	[ -f "tests/unit/$(basename "$1").c" ] && echo host || echo kvm
+HOST_SUITES="fuzz qemu_reference linux_image"
+
+# The run is a list of units: c_tests, each suite, kernel_irqchip.
+#   TESTS_UNITS="state reset"  exactly those
+#   SUITES_ONLY="linux reset"  those suites (and, for make check-tsan, the
+#                              state engine's C tests)
+#   tests/run.sh --list        the units this run would do, one a line
+# (tests/check.sh starts a nested test VM per unit: a VM that stalls costs
+# one unit, and the suite goes on.)
+unit_part() {
+	case "$1" in
+	c_tests) echo both ;;
+	c_tests_tsan | kernel_irqchip) echo kvm ;;
+	*) case " $HOST_SUITES " in *" $1 "*) echo host ;; *) echo kvm ;; esac ;;
+	esac
 }
-
-SCALE=1
-runs_here kvm && measure_scale
-
-# SUITES_ONLY="linux reset": run just those shell suites (no C tests).
-if [ -z "${SUITES_ONLY:-}" ]; then
-	echo "C tests"
-	for t in "$BUILD"/tests/*_test; do
-		runs_here "$(c_test_part "$t")" && run_c_test "$t"
-	done
-elif [ -n "${TSAN:-}" ]; then
-	# make check-tsan: the in-process state-engine tests (several vCPU
-	# threads, work queues, pauses) besides the suites.
-	echo "C tests"
-	run_c_test "$BUILD/tests/state_test"
+if [ -n "${TESTS_UNITS:-}" ]; then
+	UNITS=$TESTS_UNITS
+elif [ -n "${SUITES_ONLY:-}" ]; then
+	UNITS="${TSAN:+c_tests_tsan} $SUITES_ONLY"
+else
+	UNITS="c_tests $SUITES kernel_irqchip"
+fi
+if [ "${1:-}" = --list ]; then
+	for u in $UNITS; do runs_here "$(unit_part "$u")" && echo "$u"; done
+	exit 0
 fi
 
-STARTED=$(date +%s)
-for suite in ${SUITES_ONLY:-$SUITES}; do
-	case " $HOST_SUITES " in *" $suite "*) part=host ;; *) part=kvm ;; esac
-	runs_here $part || continue
-	echo "$suite (at $(($(date +%s) - STARTED)) s)"
-	"suite_$suite"
-done
+# The C tests of tests/unit/ need no KVM; those of tests/host/ do.
+unit_c_tests() {
+	local t part
+	for t in "$BUILD"/tests/*_test; do
+		[ -f "tests/unit/$(basename "$t").c" ] && part=host || part=kvm
+		runs_here $part && run_c_test "$t"
+	done
+}
+
+# make check-tsan: the in-process state-engine tests (several vCPU threads,
+# work queues, pauses) besides the suites.
+unit_c_tests_tsan() {
+	run_c_test "$BUILD/tests/state_test"
+}
 
 # The guest tests again with KVM's PIC, IOAPIC and PIT (--irqchip kernel):
 # nothing may change for a guest between the two (issue 12).
-if [ -z "${SUITES_ONLY:-}" ] && have_kvm && runs_here kvm; then
-	echo "again with --irqchip kernel"
+unit_kernel_irqchip() {
+	local t suite
+	have_kvm || return 0
 	REAL_SHRIKE=$SHRIKE
 	SHRIKE=$TMP/shrike-irqchip-kernel
 	printf '#!/bin/sh\nif [ "$1" = run ]; then shift; exec "%s" run --irqchip kernel "$@"; fi\nexec "%s" "$@"\n' \
@@ -211,7 +226,16 @@ if [ -z "${SUITES_ONLY:-}" ] && have_kvm && runs_here kvm; then
 	done
 	SHRIKE=$REAL_SHRIKE
 	NAME_SUFFIX=
-fi
+}
+
+SCALE=1
+runs_here kvm && measure_scale
+STARTED=$(date +%s)
+for unit in $UNITS; do
+	runs_here "$(unit_part "$unit")" || continue
+	echo "$unit (at $(($(date +%s) - STARTED)) s)"
+	if declare -F "unit_$unit" >/dev/null; then "unit_$unit"; else "suite_$unit"; fi
+done
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
