@@ -3,15 +3,33 @@
 # (ignored by git; kept between runs):
 #   bzImage            the cloud kernel (linux-image-*-cloud-amd64)
 #   vmlinux            its payload, decompressed with the lz4 command-line tool
-#   initramfs.cpio.gz  busybox-static and an /init that reports the CPU count
-#                      and memory, then powers off
+#   initramfs.cpio.gz  busybox-static and scripts/linux-init as /init (it
+#                      reports the CPU count and memory, does what
+#                      shrike.mode= asks, then powers off); remade when
+#                      scripts/linux-init changes
 # Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-guest-images/linux}
+INIT=$PWD/scripts/linux-init
 mkdir -p "$OUT"
 cd "$OUT"
-if [ -s bzImage ] && [ -s vmlinux ] && [ -s initramfs.cpio.gz ]; then
+
+# The initramfs from the busybox kept beside it, and the init script.
+make_initramfs() {
+	rm -rf root && mkdir -p root/bin root/proc root/sys root/dev
+	cp busybox root/bin/
+	for l in sh mount cat grep awk uname poweroff reboot sleep; do ln -sf busybox root/bin/$l; done
+	mknod -m 600 root/dev/console c 5 1
+	cp "$INIT" root/init
+	chmod 755 root/init
+	(cd root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >initramfs.cpio.gz.tmp
+	rm -rf root
+	mv initramfs.cpio.gz.tmp initramfs.cpio.gz
+}
+
+if [ -s bzImage ] && [ -s vmlinux ] && [ -s busybox ]; then
+	[ -s initramfs.cpio.gz ] && [ initramfs.cpio.gz -nt "$INIT" ] || make_initramfs
 	exit 0
 fi
 for tool in cpio lz4 gzip; do
@@ -36,21 +54,10 @@ dd if=../bzImage.tmp of=payload bs=1M iflag=skip_bytes,count_bytes skip=$(((setu
 lz4 -dc payload >../vmlinux.tmp 2>/dev/null || true   # the trailing size word upsets lz4 -d
 [ -s ../vmlinux.tmp ] || { echo "make-linux-image: lz4 -dc of the payload failed" >&2; exit 1; }
 
-mkdir -p root/bin root/proc root/sys root/dev
-cp busybox/bin/busybox root/bin/
-for l in sh mount cat grep poweroff reboot sleep; do ln -sf busybox root/bin/$l; done
-mknod -m 600 root/dev/console c 5 1
-cat >root/init <<'INIT'
-#!/bin/sh
-mount -t proc proc /proc
-echo "SHRIKE-INIT cpus=$(grep -c ^processor /proc/cpuinfo) $(grep MemTotal /proc/meminfo)"
-poweroff -f
-INIT
-chmod 755 root/init
-(cd root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >../initramfs.cpio.gz.tmp
+cp busybox/bin/busybox ../busybox
 cd ..
 mv bzImage.tmp bzImage
 mv vmlinux.tmp vmlinux
-mv initramfs.cpio.gz.tmp initramfs.cpio.gz
+make_initramfs
 echo "$pkg" >kernel-package
 rm -rf work
