@@ -10,9 +10,9 @@ emulates_kernel_code() { [ -d /sys/module/kvm_pvm ]; }
 
 t_emulate_families() {
 	local mode=$1 m missing="" by_cpu=""
-	# Where KVM runs x87 code itself, what a CPU does with a pending
-	# exception is not shrike's to test (guest/tests/emulate.c).
-	emulates_kernel_code || by_cpu=x87-by-cpu
+	# Where KVM runs these instructions itself, what the CPU does where the
+	# architecture leaves room is not shrike's to test (guest/tests/emulate.c).
+	emulates_kernel_code || by_cpu=by-cpu
 	run_vm 240 --kernel "$K/emulate.elf" --cpus 2 --stats --sync "$mode" --cmdline "$by_cpu"
 	expect "emulate_instruction_families_$mode" 0 "checks passed" \
 		"cmpxchg16b against lock xadd on 2 CPUs: 100000 + 100000 increments, none lost" || return
