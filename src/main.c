@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"  --gdb tcp:[HOST]:PORT|unix:PATH  gdb remote server (empty HOST: 127.0.0.1;\n"
 		"                           PORT 0: a free port, logged)\n"
 		"  --gdb-wait               vCPUs wait before their first instruction for gdb\n"
+		"  --gdb-allow-remote       let --gdb tcp: listen on an address other hosts reach\n"
 		"  --emulate on|off         complete instructions KVM's emulator cannot (default on)\n"
 		"  --linux-profile emulated Linux options for KVM back-ends that emulate kernel\n"
 		"                           code (appended to the command line)\n"

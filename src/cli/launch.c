@@ -269,7 +269,11 @@ static int create(struct launch *l)
 			return EXIT_VMM;
 	}
 	if (l->cfg.gdb) {
-		l->gdb = gdb_server_create(&l->vm, l->cfg.gdb, err, sizeof(err));
+		/* QEMU's -gdb has no such option: an address named there is
+		 * taken as meant (with a warning). */
+		l->gdb = gdb_server_create(&l->vm, l->cfg.gdb,
+					   l->cfg.gdb_allow_remote || l->cfg.qemu_personality, err,
+					   sizeof(err));
 		if (!l->gdb) {
 			log_error("%s", err);
 			return EXIT_USAGE;

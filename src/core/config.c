@@ -286,6 +286,8 @@ static int parse_flag(struct vm_config *cfg, const char *opt)
 		cfg->start_paused = true;
 	else if (!strcmp(opt, "--gdb-wait"))
 		cfg->gdb_wait = true;
+	else if (!strcmp(opt, "--gdb-allow-remote"))
+		cfg->gdb_allow_remote = true;
 	else if (!strcmp(opt, "--no-shutdown"))
 		cfg->no_shutdown = true;
 	else

@@ -63,6 +63,7 @@ struct vm_config {
 	bool start_paused;         /* -S: vCPUs wait for QMP cont or a debugger */
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH */
 	bool gdb_wait;             /* --gdb-wait: prelaunch until gdb continues */
+	bool gdb_allow_remote;     /* --gdb-allow-remote: a non-loopback address */
 	bool restore_read;         /* --incoming: read RAM instead of mapping it */
 	bool cpus_set, memory_set; /* given on the command line */
 	const char *cpu_model;     /* --cpu (NULL: host) */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,8 +62,20 @@ static int bound_port_of(int fd, uint16_t *port)
 	return 0;
 }
 
+static bool addr_is_loopback(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+	if (a->sa_family == AF_INET6) {
+		const struct in6_addr *x = &((const struct sockaddr_in6 *)a)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(x) || (IN6_IS_ADDR_V4MAPPED(x) && x->s6_addr[12] == 127);
+	}
+	return false;
+}
+
 int tcp_listen(const char *host, uint16_t port, uint16_t *bound_port, const char *what,
-	       char *err, size_t errlen)
+	       bool loopback_only, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICSERV };
@@ -77,6 +90,10 @@ int tcp_listen(const char *host, uint16_t port, uint16_t *bound_port, const char
 		return -1;
 	}
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (loopback_only && !addr_is_loopback(ai->ai_addr)) {
+			saved = -1;
+			continue;
+		}
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
 			saved = errno;
@@ -90,6 +107,11 @@ int tcp_listen(const char *host, uint16_t port, uint16_t *bound_port, const char
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (fd < 0 && saved == -1) {
+		err_set(err, errlen, "%s: %s is not a loopback address: anyone who can reach it "
+			"controls the VM; add %s-allow-remote to listen there", what, host, what);
+		return -1;
+	}
 	if (fd < 0) {
 		err_set(err, errlen, "%s: cannot listen on %s:%u: %s", what, *host ? host : "127.0.0.1",
 			port, strerror(saved));

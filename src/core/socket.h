@@ -4,6 +4,7 @@
 #ifndef SHRIKE_SOCKET_H
 #define SHRIKE_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,8 +14,11 @@
 int unix_listen(const char *path, const char *what, char *err, size_t errlen);
 
 /* A TCP socket on host:port (host: a name or address; "" means
- * 127.0.0.1); port 0 picks a free one, reported in *bound_port. */
+ * 127.0.0.1); port 0 picks a free one, reported in *bound_port.  With
+ * loopback_only, addresses outside 127/8 and ::1 are refused before
+ * anything is bound, and the message names "WHAT-allow-remote". */
 int tcp_listen(const char *host, uint16_t port, uint16_t *bound_port, const char *what,
+	       bool loopback_only,
 	       char *err, size_t errlen);
 
 /* One client connection's output, without blocking: sends buf from *sent

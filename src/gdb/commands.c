@@ -251,8 +251,10 @@ static void cmd_write_mem_hex(struct gdb_server *g, char *pkt, size_t pktlen)
 	const char *colon;
 
 	(void)pktlen;
-	if (!parse_addr_len(arg, &addr, &len, &colon) || *colon != ':' ||
-	    strlen(colon + 1) != 2 * len || hex_decode(colon + 1, 2 * len, buf, sizeof(buf)) < 0) {
+	/* len is checked against the buffer before any arithmetic: 2 * len
+	 * wraps for len >= 2^63 (security review 2, N1). */
+	if (!parse_addr_len(arg, &addr, &len, &colon) || *colon != ':' || len > sizeof(buf) ||
+	    strlen(colon + 1) != 2 * len || hex_decode(colon + 1, 2 * len, buf, sizeof(buf)) != (long)len) {
 		gdb_reply(g, "E01");
 		return;
 	}
@@ -361,9 +363,13 @@ static void cmd_breakpoint(struct gdb_server *g, char *pkt, size_t pktlen)
 static void cmd_set_thread(struct gdb_server *g, char *pkt, size_t pktlen)
 {
 	const char *end;
-	int t = parse_thread(g, pkt + 2, &end);
+	int t;
 
-	(void)pktlen;
+	if (pktlen < 2) {                  /* a bare "H": no operation, no thread */
+		gdb_reply(g, "E22");
+		return;
+	}
+	t = parse_thread(g, pkt + 2, &end);
 	if (t == -3 || *end) {
 		gdb_reply(g, "E22");
 		return;

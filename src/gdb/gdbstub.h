@@ -20,6 +20,7 @@
 #ifndef SHRIKE_GDBSTUB_H
 #define SHRIKE_GDBSTUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vm;
@@ -31,7 +32,10 @@ int gdb_check_spec(const char *spec, char *err, size_t errlen);
 
 /* Creates the listening socket and probes the host's guest debugging.
  * NULL with a one-line message. */
-struct gdb_server *gdb_server_create(struct vm *vm, const char *spec, char *err, size_t errlen);
+/* allow_remote: a TCP listener may be on an address other hosts reach
+ * (--gdb-allow-remote); otherwise only loopback is accepted. */
+struct gdb_server *gdb_server_create(struct vm *vm, const char *spec, bool allow_remote, char *err,
+				     size_t errlen);
 /* Joins the VM's main loop and hooks the vCPUs' debug traps. */
 int gdb_server_attach(struct gdb_server *g);
 /* Tells a connected gdb that the VM ended (W packet), closes everything. */

@@ -11,6 +11,12 @@ suite_gdb() {
 	done
 	run_vm 10 --kernel "$K/hello.elf" --gdb-wait
 	expect gdb_wait_needs_gdb 2
+	# Not on an address other hosts reach without --gdb-allow-remote
+	# (security review 2, N6); refused before anything listens.
+	run_vm 10 --kernel "$K/hello.elf" --gdb tcp:0.0.0.0:0
+	expect gdb_remote_address_refused 2 &&
+		grep -q "not a loopback address.*--gdb-allow-remote" "$TMP/err" ||
+		fail gdb_remote_address_refused_says_why "$(cat "$TMP/err")"
 	need_kvm_python gdb_tests || return
 	if ! command -v gdb >/dev/null && [ "$(id -u)" = 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gdb \

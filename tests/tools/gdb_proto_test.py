@@ -192,6 +192,66 @@ def protocol_checks(c, ncpus):
     check(c.cmd('qC') == b'QC1', 'qC in no-ack mode')
 
 
+EDGES = (0, 1, 8191, 8192, 8193, 16383, 16384, 16385, 1 << 31, 1 << 32, 1 << 63, (1 << 64) - 1)
+
+
+def length_edges(c):
+    """Every packet that carries a length or a number, with the lengths at
+    the edges (security review 2, N1: M with 2^63 wrapped 2 * len and
+    copied host stack into guest RAM).  Each gets an error or a bounded,
+    right answer, and guest memory changes only where a write was valid."""
+    watched = symbol('watched')
+    before = c.cmd('m%x,40' % watched)
+    for n in EDGES:
+        r = c.cmd('m%x,%x' % (watched, n))
+        check(r.startswith(b'E') or (len(r) % 2 == 0 and len(r) <= 2 * min(n, 16384)),
+              'm with length %#x: %r' % (n, r[:40]))
+        for payload in ('M%x,%x:' % (watched, n), 'M%x,%x:%s' % (watched, n, '00' * min(n, 3)),
+                        'X%x,%x:' % (watched, n)):
+            r = c.cmd(payload)
+            want_ok = n == 0 or (n <= 3 and payload.endswith(':' + '00' * n))
+            check(r == b'OK' if want_ok else r.startswith(b'E'), '%s: %r' % (payload[:40], r))
+        r = c.cmd('qXfer:features:read:target.xml:%x,%x' % (n, n))
+        check(r[:1] in (b'm', b'l') or r.startswith(b'E'), 'qXfer %#x: %r' % (n, r[:20]))
+        for payload in ('p%x' % n, 'P%x=00' % n, 'T%x' % n, 'Hg%x' % n, 'Z1,%x,%x' % (n, n),
+                        'z1,%x,%x' % (n, n), 'Z2,%x,%x' % (watched, n), 'z2,%x,%x' % (watched, n),
+                        'qRcmd,%x' % n):
+            c.cmd(payload)        # any reply will do; the VM must live on
+    check(c.cmd('H').startswith(b'E'), 'a bare H')
+    check(c.cmd('Hg0') == b'OK', 'Hg0 after the edges')
+    check(c.cmd('m%x,40' % watched) == before, 'guest memory changed by refused writes')
+
+
+def ack_flood(port):
+    """A client that sends bad checksums and never reads its '-' acks is
+    dropped once the acks it left unread pass the output limit (security
+    review 2, N2: they grew without bound)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(('127.0.0.1', port))
+    s.settimeout(60)
+    chunk = b'$#01' * 16384
+    sent = 0
+    try:
+        while sent < (64 << 20):
+            s.sendall(chunk)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        pass
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    # Drain what was acknowledged; shrike must have closed its end.
+    try:
+        while s.recv(1 << 20):
+            pass
+        closed = True
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        closed = False
+    s.close()
+    check(closed, 'a client that never read %d MiB of acks was kept' % (sent >> 20))
+
+
 def fuzz(c, rng, count, scratch):
     """Random and malformed packets; each must get a reply (or, for a
     resume, a stop that Ctrl-C forces)."""
@@ -237,10 +297,15 @@ def main():
         c = Client(port)
         protocol_checks(c, 2)
         result('PASS', 'gdb_protocol_replies')
+        length_edges(c)
+        result('PASS', 'gdb_lengths_at_the_edges')
         fuzz(c, random.Random(int(os.environ.get('SEED', '11'))), PACKETS, symbol('watched'))
         c.s.close()            # dropped: breakpoints go, the guest runs on
         time.sleep(0.2)
         check(proc.poll() is None, 'shrike ended during the fuzzing')
+        ack_flood(port)
+        check(proc.poll() is None, 'shrike ended during the ack flood')
+        result('PASS', 'gdb_ack_flood_dropped')
         # A second debugger lets the spinning guest finish.
         c = Client(port)
         check(c.cmd('M%x,4:01000000' % symbol('release')) == b'OK', 'M release')
