@@ -46,6 +46,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	bool failed;
+	size_t values;             /* parsed so far (JSON_MAX_VALUES) */
 };
 
 static void perr(struct parser *ps, const char *what)
@@ -137,6 +138,12 @@ static size_t parse_escape(struct parser *ps, char *o)
 		} else if (cp >= 0xdc00 && cp < 0xe000) {
 			break;
 		}
+		if (!cp) {
+			/* A NUL would end the C string early: "a\u0000.snap" would
+			 * name "a" (security review 2, N7).  QEMU refuses it too. */
+			perr(ps, "\\u0000 is not supported");
+			return 0;
+		}
 		return put_utf8(o, cp);
 	default:
 		break;
@@ -191,7 +198,15 @@ static char *parse_string(struct parser *ps, size_t *len)
 
 static struct json *new_value(struct parser *ps, enum json_type t)
 {
-	struct json *v = arena_alloc(ps->doc, sizeof(*v));
+	struct json *v;
+
+	/* Each value is an allocation: a 4 MiB "[0,0,...]" would be two
+	 * million of them on the main thread (security review 2, N8). */
+	if (++ps->values > JSON_MAX_VALUES) {
+		perr(ps, "token count limit exceeded");
+		return NULL;
+	}
+	v = arena_alloc(ps->doc, sizeof(*v));
 
 	if (!v)
 		perr(ps, "out of memory");
@@ -407,7 +422,7 @@ static struct json *parse_value(struct parser *ps, int depth)
 
 int json_parse(struct json_doc *doc, const char *buf, size_t n, char *err, size_t errlen)
 {
-	struct parser ps = { doc, buf, buf + n, err, errlen, false };
+	struct parser ps = { .doc = doc, .p = buf, .end = buf + n, .err = err, .errlen = errlen };
 
 	memset(doc, 0, sizeof(*doc));
 	doc->root = parse_value(&ps, 0);

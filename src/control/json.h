@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define JSON_MAX_DEPTH 64
+/* Values in one message (QEMU caps tokens likewise). */
+#define JSON_MAX_VALUES 65536
 
 enum json_type { JSON_NULL, JSON_BOOL, JSON_INT, JSON_DOUBLE, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
 

@@ -67,6 +67,8 @@ static void done(void *opaque, short revents)
 	pthread_join(m->thread, NULL);
 	m->thread_live = false;
 	mainloop_remove(&vm->loop, m->efd);
+	close(m->efd);             /* the next migrate makes its own */
+	m->efd = -1;
 	__atomic_store_n(&vm->save_in_progress, false, __ATOMIC_RELEASE);
 	m->status = m->result ? MIG_FAILED : MIG_COMPLETED;
 	if (m->result) {

@@ -162,7 +162,10 @@ static void cmd_cont(struct qmp *q, const struct json *args, struct reply *r)
 		fail(r, "GenericError", "Resetting the Virtual Machine is required");
 		return;
 	}
-	if (s == RS_INMIGRATE || s == RS_FINISH_MIGRATE) {
+	/* The run state alone is not enough: a debugger can set its own
+	 * while the saver runs (security review 2, N10). */
+	if (s == RS_INMIGRATE || s == RS_FINISH_MIGRATE ||
+	    __atomic_load_n(&vm->save_in_progress, __ATOMIC_ACQUIRE)) {
 		fail(r, "GenericError", "Guest can not be started while a snapshot is %s",
 		     s == RS_INMIGRATE ? "restored" : "saved");
 		return;

@@ -413,9 +413,14 @@ int boot_plan_commit(struct boot_plan *plan, struct guest_mem *mem, char *err, s
 		struct load_segment *s = &plan->seg[i];
 		uint8_t *dst = gpa_to_hva(mem, s->gpa, s->memsz);
 
-		/* plan_add() checked the range; a NULL here would be a bug. */
-		if (!dst)
-			abort();
+		/* plan_add() checked the range (for restored plans too); should a
+		 * segment still not fit, the reset fails rather than the VMM. */
+		if (!dst) {
+			err_set(err, errlen, "%s: [0x%llx, +0x%llx) lies outside guest RAM", s->what,
+				(unsigned long long)s->gpa, (unsigned long long)s->memsz);
+			r = -1;
+			break;
+		}
 		r = load_segment(plan, s, dst, err, errlen);
 	}
 	for (unsigned i = 0; i < plan->nsources; i++)

@@ -96,7 +96,9 @@ struct blob {
 struct boot_plan {
 	struct load_segment seg[BOOT_MAX_SEGMENTS];
 	unsigned nseg;
-	uint8_t *owned[8];         /* buffers the plan allocated (boot info, GDT) */
+	/* Buffers the plan allocated (boot info, GDT; a restored plan's
+	 * format, note and one name per segment). */
+	uint8_t *owned[BOOT_MAX_SEGMENTS + 8];
 	unsigned nowned;
 	struct entry_state entry;
 	bool committed;            /* loaded once: later loads are checked */

@@ -97,7 +97,7 @@ static int check_header(struct snapshot *s, char *err, size_t errlen)
 	}
 	if (h->header_size != SNAP_HEADER_SIZE || h->nsections == 0 ||
 	    h->nsections > SNAP_MAX_SECTIONS || h->table_offset < SNAP_HEADER_SIZE ||
-	    (h->table_offset & 7) ||
+	    (h->table_offset & 7) || h->nsections * sizeof(struct snap_entry) > s->size ||
 	    h->table_offset > s->size - h->nsections * sizeof(struct snap_entry)) {
 		err_set(err, errlen, "%s: corrupt snapshot (section table)", s->path);
 		return -1;
@@ -105,17 +105,71 @@ static int check_header(struct snapshot *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The most a section of each type can hold: metadata sections are hashed
+ * and read whole into memory, so a file (a sparse one costs nothing on
+ * disk) must not name gigabytes for them (security review 2, N3).  RAM and
+ * boot data are mapped, not read. */
+static uint64_t section_max(uint32_t type)
+{
+	switch (type) {
+	case SNAP_CONFIG: return 4096;
+	case SNAP_CPUID: return 4 + 4096 * sizeof(struct kvm_cpuid_entry2);
+	case SNAP_IRQCHIP: return 256 << 10;
+	case SNAP_BOOT: return 64 << 10;
+	case SNAP_BOOTDATA: return 1ull << 33;
+	case SNAP_VCPU: return 1 << 20;
+	case SNAP_DEVICE: return 1 << 20;
+	case SNAP_RAMMAP: return 256 << 20;
+	default: return UINT64_MAX;
+	}
+}
+
 static bool entry_ok(const struct snapshot *s, const struct snap_entry *e)
 {
 	uint64_t end;
 
 	if (e->type < SNAP_CONFIG || e->type > SNAP_RAM || e->offset < SNAP_HEADER_SIZE ||
+	    e->length > section_max(e->type) ||
 	    __builtin_add_overflow(e->offset, e->length, &end) || end > s->size ||
 	    memchr(e->name, 0, sizeof(e->name)) == NULL)
 		return false;
 	if ((e->type == SNAP_RAM || e->type == SNAP_BOOTDATA) && (e->offset % SNAP_PAGE))
 		return false;
 	return true;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct snap_entry *x = *(const struct snap_entry *const *)a;
+	const struct snap_entry *y = *(const struct snap_entry *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Do two sections, or a section and the table, share bytes?  (Each lies
+ * inside the file: entry_ok.) */
+static bool sections_overlap(const struct snapshot *s)
+{
+	uint32_t n = s->h.nsections;
+	const struct snap_entry **sorted = malloc(n * sizeof(*sorted));
+	uint64_t table_end = s->h.table_offset + n * sizeof(struct snap_entry), prev_end = 0;
+	bool overlap = !sorted;
+
+	for (uint32_t i = 0; sorted && i < n; i++)
+		sorted[i] = &s->table[i];
+	if (sorted)
+		qsort(sorted, n, sizeof(*sorted), by_offset);
+	for (uint32_t i = 0; !overlap && i < n; i++) {
+		const struct snap_entry *e = sorted[i];
+
+		if (!e->length)
+			continue;
+		overlap = e->offset < prev_end ||
+			  (e->offset < table_end && s->h.table_offset < e->offset + e->length);
+		prev_end = e->offset + e->length;
+	}
+	free(sorted);
+	return overlap;
 }
 
 static int check_table(struct snapshot *s, char *err, size_t errlen)
@@ -142,6 +196,10 @@ static int check_table(struct snapshot *s, char *err, size_t errlen)
 				return -1;
 			}
 		}
+	}
+	if (sections_overlap(s)) {
+		err_set(err, errlen, "%s: corrupt snapshot (sections overlap)", s->path);
+		return -1;
 	}
 	for (size_t k = 0; k < sizeof(once) / sizeof(once[0]); k++) {
 		if (!find(s, once[k], 0)) {
@@ -217,6 +275,15 @@ struct snapshot *snapshot_open(const char *path, char *err, size_t errlen)
 	}
 	if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		err_set(err, errlen, "%s: not a regular file", path);
+		snapshot_close(s);
+		return NULL;
+	}
+	/* A restored VM's RAM is mapped from this file: whoever can rewrite it
+	 * rewrites guest memory (security review 2, N5).  Only the user's
+	 * (or root's) files that nobody else can write are taken. */
+	if ((st.st_mode & 022) || (st.st_uid != geteuid() && st.st_uid != 0)) {
+		err_set(err, errlen, "%s: %s (the restored VM's memory is read from it); chmod go-w, "
+			"or copy it", path, (st.st_mode & 022) ? "writable by others" : "owned by another user");
 		snapshot_close(s);
 		return NULL;
 	}
@@ -461,7 +528,7 @@ static int restore_boot(struct snapshot *s, struct vm *vm, char *err, size_t err
 		struct snap_reader r = { buf, b ? b->length : 0, 0, false };
 
 		memset(&plan, 0, sizeof(plan));
-		rc = buf ? snap_boot_read(&r, &data, &plan, err, errlen) : -1;
+		rc = buf ? snap_boot_read(&r, &data, &vm->mem, &plan, err, errlen) : -1;
 		free(buf);
 	}
 	if (rc) {

@@ -277,8 +277,8 @@ static const char *get_str(struct snap_reader *r, struct boot_plan *p)
 	return s;
 }
 
-int snap_boot_read(struct snap_reader *r, const struct blob *data, struct boot_plan *p, char *err,
-		   size_t errlen)
+int snap_boot_read(struct snap_reader *r, const struct blob *data, const struct guest_mem *mem,
+		   struct boot_plan *p, char *err, size_t errlen)
 {
 	const char *note;
 	uint32_t n;
@@ -296,23 +296,33 @@ int snap_boot_read(struct snap_reader *r, const struct blob *data, struct boot_p
 		return -1;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		struct load_segment *s = &p->seg[i];
+		struct load_segment s = { 0 };
 		uint64_t off;
+		char why[160];
 
-		s->gpa = snap_get_u64(r);
-		s->filesz = snap_get_u64(r);
-		s->memsz = snap_get_u64(r);
+		s.gpa = snap_get_u64(r);
+		s.filesz = snap_get_u64(r);
+		s.memsz = snap_get_u64(r);
 		off = snap_get_u64(r);
-		snap_get(r, s->loaded, DIGEST_SIZE);
-		s->loaded_set = snap_get_u8(r) != 0;
-		s->what = get_str(r, p);
-		if (r->failed || !s->what || s->filesz > s->memsz || off > data->size ||
-		    s->filesz > data->size - off) {
+		snap_get(r, s.loaded, DIGEST_SIZE);
+		s.loaded_set = snap_get_u8(r) != 0;
+		s.what = get_str(r, p);
+		if (r->failed || !s.what || off > data->size || s.filesz > data->size - off) {
 			err_set(err, errlen, "boot section is malformed (segment %u)", i);
 			return -1;
 		}
-		s->data = data->data + off;
-		p->nseg++;
+		/* The loader's own checks (inside RAM, no overflow, no overlap):
+		 * every reset writes these segments into guest RAM (security
+		 * review 2, N4). */
+		if (plan_add(p, mem, s.gpa, s.filesz ? data->data + off : NULL, s.filesz, s.memsz,
+			     s.what, why, sizeof(why))) {
+			err_set(err, errlen, "boot section is malformed (segment %u: %s)", i, why);
+			return -1;
+		}
+		if (s.memsz) {
+			p->seg[p->nseg - 1].loaded_set = s.loaded_set;
+			memcpy(p->seg[p->nseg - 1].loaded, s.loaded, DIGEST_SIZE);
+		}
 	}
 	if (!snap_done(r) || !p->format) {
 		err_set(err, errlen, "boot section is malformed");

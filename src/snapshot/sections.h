@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 
 #include "core/digest.h"
+#include "core/memory.h"
 #include "snapshot/stream.h"
 
 struct vm;
@@ -32,9 +33,10 @@ int snap_irqchip_read(struct snap_reader *r, struct vm *vm, char *err, size_t er
 int snap_boot_write(struct vm *vm, struct snap_writer *w);
 uint64_t snap_bootdata_size(struct vm *vm);
 int snap_write_bootdata(struct vm *vm, int fd, uint64_t offset, struct digest_ctx *md);
-/* Builds the plan over `data` (BOOTDATA mapped from the file). */
-int snap_boot_read(struct snap_reader *r, const struct blob *data, struct boot_plan *plan,
-		   char *err, size_t errlen);
+/* Builds the plan over `data` (BOOTDATA mapped from the file); every
+ * segment passes the loader's checks against mem, as when it was planned. */
+int snap_boot_read(struct snap_reader *r, const struct blob *data, const struct guest_mem *mem,
+		   struct boot_plan *plan, char *err, size_t errlen);
 
 /* A vCPU's state (the classes already fetched); read into a vCPU not yet
  * started, every class valid and dirty. */

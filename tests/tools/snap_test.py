@@ -325,6 +325,60 @@ def reset_after_restore():
 
 # ---- bad snapshot files through the command line ----
 
+def full_rehash(data):
+    """Both digests recomputed: what an attacker who edits a snapshot does
+    (the digests find accidents, not attacks)."""
+    data = bytearray(data)
+    h = list(HEADER.unpack_from(data, 0))
+    table_off, n = h[4], h[5]
+    md = hashlib.sha256(bytes(data[table_off:table_off + n * ENTRY.size]))
+    for i in range(n):
+        t, idx, off, length, name = ENTRY.unpack_from(data, table_off + i * ENTRY.size)
+        if t != 9:   # RAM is not in the metadata digest
+            md.update(bytes(data[off:off + length]))
+    h[7] = len(data)
+    h[8] = md.digest()
+    h[9] = b'\0' * 32
+    HEADER.pack_into(data, 0, *h)
+    h[9] = hashlib.sha256(bytes(data[:4096])).digest()
+    HEADER.pack_into(data, 0, *h)
+    return bytes(data)
+
+
+def entry_of(data, table_off, n, want_type):
+    for i in range(n):
+        e = ENTRY.unpack_from(data, table_off + i * ENTRY.size)
+        if e[0] == want_type:
+            return i, e
+    raise RuntimeError('no section of type %d' % want_type)
+
+
+def validly_hashed_cases(good, table_off, n):
+    """Security review 2, N3 and N4: files whose digests are right."""
+    cases = []
+    # N3: the CPUID section named 1 GiB long (a sparse file costs nothing).
+    i, (t, idx, off, length, name) = entry_of(good, table_off, n, 2)
+    big = bytearray(good)
+    ENTRY.pack_into(big, table_off + i * ENTRY.size, t, idx, len(good), 1 << 30, name)
+    cases.append(('CPUID section of 1 GiB', (bytes(big), 1 << 30)))
+    # N3: two sections sharing bytes (CONFIG moved onto CPUID).
+    j, (t2, idx2, off2, length2, name2) = entry_of(good, table_off, n, 1)
+    ov = bytearray(good)
+    ENTRY.pack_into(ov, table_off + j * ENTRY.size, t2, idx2, off, length2, name2)
+    cases.append(('CONFIG overlapping CPUID', full_rehash(bytes(ov))))
+    # N4: the first boot segment moved outside guest RAM.
+    i, (t, idx, off, length, name) = entry_of(good, table_off, n, 4)
+    sec = good[off:off + length]
+    k = sec.index(b'multiboot') - 2                      # format: u16 length, bytes
+    k += 2 + struct.unpack_from('<H', sec, k)[0]
+    k += 2 + struct.unpack_from('<H', sec, k)[0]          # note
+    k += 8 + 4                                            # rsdp, segment count
+    oob = bytearray(good)
+    struct.pack_into('<Q', oob, off + k, 0xfff00000)
+    cases.append(('boot segment outside RAM', full_rehash(bytes(oob))))
+    return cases
+
+
 def bad_files():
     good = open(os.path.join(TMP, 'rb.snap'), 'rb').read()
     h = list(HEADER.unpack_from(good, 0))
@@ -357,11 +411,36 @@ def bad_files():
         f = bytearray(good)
         f[pos] ^= 1 << rng.randrange(8)
         cases.append(('byte %d flipped' % pos, bytes(f)))
+    cases += validly_hashed_cases(good, table_off, n)
     failures = []
     path = os.path.join(TMP, 'bad.snap')
     for name, data in cases:
-        open(path, 'wb').write(data)
-        status, _, err = run([SHRIKE, 'run', '--incoming', 'file:' + path, '--serial', 'none'], 30)
+        hole = 0
+        if isinstance(data, tuple):            # (bytes, a hole to append)
+            data, hole = data
+        with open(path, 'wb') as f:
+            f.write(data)
+            if hole:
+                f.truncate(len(data) + hole)
+        if hole:
+            v = bytearray(data)
+            h = list(HEADER.unpack_from(v, 0))
+            h[7] = len(data) + hole
+            h[9] = b'\0' * 32
+            HEADER.pack_into(v, 0, *h)
+            h[9] = hashlib.sha256(bytes(v[:4096])).digest()
+            HEADER.pack_into(v, 0, *h)
+            with open(path, 'r+b') as f:
+                f.write(bytes(v[:4096]))
+        t0 = time.time()
+        try:
+            status, _, err = run([SHRIKE, 'run', '--incoming', 'file:' + path, '--serial', 'none'],
+                                 30)
+        except subprocess.TimeoutExpired:
+            failures.append('%s: accepted (the restored VM ran)' % name)
+            continue
+        if hole and time.time() - t0 > 3:
+            failures.append('%s: refused only after %.1f s' % (name, time.time() - t0))
         lines = [x for x in err.splitlines() if x.strip()]
         if status != 2 or len(lines) != 1 or sanitizer_report(err):
             failures.append('%s: status %s, stderr %r' % (name, status, err[-200:]))
