@@ -1,6 +1,7 @@
 #include "cli/qemu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,11 @@ static int opt_memory(struct qemu_cmdline *q, char *arg)
 			return fail(q, "-m %s: Parameter 'size' expects a non-negative number below "
 				    "2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, "
 				    "tera-, peta-\nand exabytes, respectively.", orig);
-		/* -m 0 is QEMU's default; sizes round up to 2 MiB as QEMU's do. */
+		/* -m 0 is QEMU's default; sizes round up to 2 MiB as QEMU's do
+		 * (a size within 2 MiB of 2^64 would wrap to 0: refused). */
+		if (size > UINT64_MAX - (2ull << 20))
+			return fail(q, "-m %s: Parameter 'size' expects a non-negative number below 2^64",
+				    orig);
 		if (size)
 			q->cfg->memory = (size + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 	}
@@ -255,6 +260,9 @@ static int opt_chardev(struct qemu_cmdline *q, char *arg)
 
 		if (!strcmp(k, "id"))
 			snprintf(d->id, sizeof(d->id), "%s", o[i].val);
+		else if (!strcmp(k, "path") && strlen(o[i].val) >= sizeof(d->path))
+			return fail(q, "-chardev %s: path too long (at most %zu bytes)", orig,
+				    sizeof(d->path) - 1);
 		else if (!strcmp(k, "path"))
 			snprintf(d->path, sizeof(d->path), "%s", o[i].val);
 		else if (!strcmp(k, "server") && !on_off(o[i].val, &server))
@@ -600,7 +608,12 @@ static int set_noshutdown(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->no
 static int set_paused(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->start_paused = true; return 0; }
 static int set_gdb_default(struct qemu_cmdline *q, char *a) { (void)a; q->cfg->gdb = "tcp::1234"; return 0; }
 static int set_pidfile(struct qemu_cmdline *q, char *a) { q->cfg->pidfile = a; return 0; }
-static int set_accel(struct qemu_cmdline *q, char *a) { return accel(q, "-accel", strtok(a, ",")); }
+static int set_accel(struct qemu_cmdline *q, char *a)
+{
+	char *save = NULL, *name = strtok_r(a, ",", &save);
+
+	return accel(q, "-accel", name ? name : "");
+}
 static int set_ignore(struct qemu_cmdline *q, char *a)
 {
 	size_t l = strlen(q->ignore);
@@ -729,21 +742,33 @@ int qemu_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t e
 	return r;
 }
 
-static void write_pidfile(const char *path)
+/* Written without following a link at the name (a planted link would have
+ * shrike truncate its target); returns whether it was written, so that
+ * only a file shrike wrote is removed at exit. */
+static bool write_pidfile(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	char buf[24];
+	int n;
 
-	if (!f) {
+	if (fd < 0) {
 		log_error("cannot create PID file: %s", strerror(errno));
-		return;
+		return false;
 	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
+		log_error("cannot write PID file: %s", strerror(errno));
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
 }
 
 int qemu_main(int argc, char **argv, uint64_t start_ns)
 {
 	struct vm_config cfg;
+	bool pidfile_written;
 	char err[1024];
 	int status, r;
 
@@ -758,12 +783,11 @@ int qemu_main(int argc, char **argv, uint64_t start_ns)
 	}
 	cfg.start_ns = start_ns;
 	log_set_guest_errors(cfg.log_guest_errors);
-	if (cfg.pidfile)
-		write_pidfile(cfg.pidfile);
+	pidfile_written = cfg.pidfile && write_pidfile(cfg.pidfile);
 	signal(SIGPIPE, SIG_IGN);
 	vcpu_signals_init();
 	status = launch(&cfg);
-	if (cfg.pidfile)
+	if (pidfile_written)
 		unlink(cfg.pidfile);
 	/* Every error is 1 under QEMU's name; a guest's exit value is odd. */
 	return status == EXIT_USAGE ? 1 : status;

@@ -18,8 +18,8 @@
 
 /* Every thread: memory, locks, signals, time, its own end. */
 static const char *const common_calls[] = {
-	"futex", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall", "tgkill",
-	"tkill", "getpid", "gettid", "exit", "exit_group", "mmap", "munmap", "mprotect",
+	"futex", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall",
+	"getpid", "gettid", "exit", "exit_group", "mmap", "munmap", "mprotect",
 	"madvise", "mremap", "brk", "write", "writev", "fstat", "newfstatat", "lseek",
 	"clock_gettime", "clock_nanosleep", "nanosleep", "sched_yield", "getrandom", "rseq",
 	"ioctl",
@@ -112,6 +112,14 @@ static int build(scmp_filter_ctx ctx, enum sandbox_role role, char *err, size_t 
 	if (allow_calls(ctx, common_calls, N(common_calls), err, errlen) ||
 	    allow_ioctls(ctx, vcpu_ioctls, N(vcpu_ioctls), err, errlen))
 		return -1;
+	/* Signals to this process's own threads only (kicks, raise): a
+	 * compromised thread must not signal other processes (security
+	 * review 2, N9); tkill, which names no process, not at all. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) {
+		err_set(err, errlen, "seccomp: cannot set the rule for tgkill");
+		return -1;
+	}
 	if (role == ROLE_VCPU)
 		return allow_calls(ctx, vcpu_calls, N(vcpu_calls), err, errlen);
 	if (allow_calls(ctx, main_calls, N(main_calls), err, errlen) ||

@@ -148,6 +148,20 @@ static void do_clone3(void)
 	_exit(r < 0 && errno == ENOSYS ? 42 : 43);
 }
 
+/* Signal 0 to another process (the test itself, whose pid main() keeps
+ * before any filter): harmless if allowed. */
+static pid_t test_process;
+
+static void do_tgkill_other(void)
+{
+	syscall(SYS_tgkill, test_process, test_process, 0);
+}
+
+static void do_tgkill_own(void)
+{
+	_exit(syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), 0) == 0 ? 42 : 43);
+}
+
 static void killed(enum sandbox_role role, void (*fn)(void), const char *call)
 {
 	struct outcome o = in_child(role, fn);
@@ -165,6 +179,16 @@ static void vcpu_create_vm_killed(void) { killed(ROLE_VCPU, do_create_vm, "ioctl
 static void main_execve_killed(void) { killed(ROLE_MAIN, do_execve, "execve"); }
 static void main_fork_killed(void) { killed(ROLE_MAIN, do_fork, "clone"); }
 
+static void vcpu_tgkill_other_killed(void) { killed(ROLE_VCPU, do_tgkill_other, "tgkill"); }
+static void main_tgkill_other_killed(void) { killed(ROLE_MAIN, do_tgkill_other, "tgkill"); }
+
+static void vcpu_tgkill_own_allowed(void)
+{
+	struct outcome o = in_child(ROLE_VCPU, do_tgkill_own);
+
+	CHECK_EQ(o.status, 42);
+}
+
 static void main_clone3_enosys(void)
 {
 	struct outcome o = in_child(ROLE_MAIN, do_clone3);
@@ -178,6 +202,7 @@ int main(void)
 		printf("SKIP sandbox_tests: a sanitizer build runs without the sandbox\n");
 		return 0;
 	}
+	test_process = getpid();
 	run_test("sandbox_vcpu_allows_its_list", vcpu_allowed);
 	run_test("sandbox_main_allows_its_list", main_allowed);
 	run_test("sandbox_vcpu_execve_killed", vcpu_execve_killed);
@@ -186,5 +211,8 @@ int main(void)
 	run_test("sandbox_main_execve_killed", main_execve_killed);
 	run_test("sandbox_main_fork_killed", main_fork_killed);
 	run_test("sandbox_clone3_gets_enosys", main_clone3_enosys);
+	run_test("sandbox_vcpu_tgkill_other_process_killed", vcpu_tgkill_other_killed);
+	run_test("sandbox_main_tgkill_other_process_killed", main_tgkill_other_killed);
+	run_test("sandbox_vcpu_tgkill_own_thread_allowed", vcpu_tgkill_own_allowed);
 	return check_failures ? 1 : 0;
 }
