@@ -116,7 +116,7 @@ static int build(scmp_filter_ctx ctx, enum sandbox_role role, char *err, size_t 
 	 * compromised thread must not signal other processes (security
 	 * review 2, N9); tkill, which names no process, not at all. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) {
+			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0))) {
 		err_set(err, errlen, "seccomp: cannot set the rule for tgkill");
 		return -1;
 	}
