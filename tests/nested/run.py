@@ -30,6 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
+KERNEL_TROUBLE = re.compile(r"BUG|Oops|panic|lockup|stall|WARNING|hung_task|Call Trace")
 LOCKUP = re.compile(r"soft lockup - CPU#\d+ stuck for (\d+)s")
 LOCKUP_SECONDS = 75
 RCU_STALL = re.compile(r"rcu: INFO: rcu_\w+ (self-)?detected stall")
@@ -177,6 +179,8 @@ def stream(proc, args, counter, started):
             if line == "nested: ready":
                 print("nested: the VM is ready after %.1f s" % (time.monotonic() - started), flush=True)
                 continue
+            if KERNEL_LINE.match(line) and not KERNEL_TROUBLE.search(line):
+                continue           # kept in `last` for a crash report only
             if args.count:
                 counter.see(line)
                 if Counter.is_summary(line):
