@@ -179,8 +179,12 @@ check-linux: all
 check-long: all
 	$(Q)BUILD=$(BUILD) SUITES_ONLY="long linux" tests/check.sh
 
+# Where /dev/kvm is missing, the demo runs inside the nested test VM.
+DEMO := $(BUILD)/shrike run --kernel $(BUILD)/guest/demo.elf --cpus 2 --stats
 demo: $(BUILD)/shrike $(BUILD)/guest/demo.elf
-	$(BUILD)/shrike run --kernel $(BUILD)/guest/demo.elf --cpus 2 --stats
+	$(Q)if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then $(DEMO); else \
+		echo "make demo: /dev/kvm is missing here: the demo runs inside the nested test VM (tests/nested/)"; \
+		scripts/deps.sh nested && tests/nested/run.py --timeout 600 -- $(DEMO); fi
 
 bench: all
 	$(Q)BUILD=$(BUILD) bench/run.sh
