@@ -728,8 +728,9 @@ struct gdb_server *gdb_server_create(struct vm *vm, const char *spec, bool allow
 		log_error("gdb: could not probe the host's guest debugging; data watchpoints "
 			  "are stepped");
 	else if (!g->caps.debug_exits)
-		log_error("gdb: warning: this host's KVM reports no debug exits: breakpoints, "
-			  "watchpoints and single steps will not stop the guest (interrupting it does)");
+		log_error("gdb: warning: this host's KVM reports no debug exits: breakpoints and "
+			  "watchpoints will not stop the guest, nor may single steps (interrupting it "
+			  "does)");
 	g->bp.hw_data = g->caps.hw_data_breakpoints;
 	if (!s.unix_socket)
 		log_info("gdb: listening on %s:%u", *s.host ? s.host : "127.0.0.1", port);

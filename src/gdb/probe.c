@@ -9,7 +9,7 @@
  *     KVM emulates kernel code the int3 comes back as an emulation failure
  *     instead (handled by core/guestdbg.c either way);
  *   - which KVM_GUESTDBG_* flags KVM takes (KVM_CAP_SET_GUEST_DEBUG2);
- *   - do code breakpoints and single steps stop the guest at all?
+ *   - do code breakpoints stop the guest at all?
  *
  * Costs about a millisecond; the VM has no in-kernel irqchip, whose
  * teardown would cost 20 ms here.
@@ -136,21 +136,20 @@ static bool sw_breakpoints_exit(struct probe_vm *p)
 	return run_once(p, &d) == KVM_EXIT_DEBUG && p->run->debug.arch.exception == 3;
 }
 
-/* Does an execution breakpoint (DR7 R/W = 00) or a single step stop the
- * guest with KVM_EXIT_DEBUG?  Not on every KVM: QEMU's TCG emulating
- * AMD-V delivers neither to the KVM inside it. */
-static bool debug_exits_arrive(struct probe_vm *p)
+/* Does an execution breakpoint (DR7 R/W = 00) stop the guest with
+ * KVM_EXIT_DEBUG?  Not on every KVM: QEMU's TCG emulating AMD-V delivers
+ * none to the KVM inside it (single steps there stop 32-bit code but not
+ * a long-mode guest's, and int3 breakpoints do not stop it either). */
+static bool code_breakpoints_fire(struct probe_vm *p)
 {
 	static const uint8_t code[] = { 0x90, 0x90, 0xf4 };   /* nop ; nop ; hlt */
 	struct kvm_guest_debug hw = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP };
-	struct kvm_guest_debug step = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
 
 	memcpy(p->mem + CODE + 0x200, code, sizeof(code));
 	hw.arch.debugreg[0] = CODE + 0x201;
 	hw.arch.debugreg[7] = 1 | (1u << 10);                 /* L0, execute */
-	if (enter_at(p, CODE + 0x200) == 0 && run_once(p, &hw) == KVM_EXIT_DEBUG)
-		return true;
-	return enter_at(p, CODE + 0x200) == 0 && run_once(p, &step) == KVM_EXIT_DEBUG;
+	return enter_at(p, CODE + 0x200) == 0 && run_once(p, &hw) == KVM_EXIT_DEBUG &&
+	       (p->run->debug.arch.dr6 & 1);
 }
 
 int gdb_probe_host(int kvm_fd, struct gdb_host_caps *caps)
@@ -162,7 +161,7 @@ int gdb_probe_host(int kvm_fd, struct gdb_host_caps *caps)
 	if (probe_vm_open(kvm_fd, &p) == 0) {
 		flags = ioctl(p.vm, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
 		caps->guest_debug_flags = flags > 0 ? (unsigned)flags : 0;
-		caps->debug_exits = debug_exits_arrive(&p);
+		caps->debug_exits = code_breakpoints_fire(&p);
 		caps->hw_data_breakpoints = data_breakpoints_fire(&p);
 		caps->sw_bp_exit = sw_breakpoints_exit(&p);
 		r = 0;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 struct gdb_host_caps {
-	bool debug_exits;          /* code breakpoints or single steps raise KVM_EXIT_DEBUG */
+	bool debug_exits;          /* DR7 code breakpoints raise KVM_EXIT_DEBUG */
 	bool hw_data_breakpoints;  /* DR7 data breakpoints raise KVM_EXIT_DEBUG */
 	bool sw_bp_exit;           /* KVM_GUESTDBG_USE_SW_BP reports int3 as KVM_EXIT_DEBUG */
 	unsigned guest_debug_flags;  /* KVM_CAP_SET_GUEST_DEBUG2: flags KVM takes */
