@@ -46,7 +46,7 @@ bootinfo 2 -
 cpuinfo 1 -
 demo 2 -
 exitcode 1 code=5
-emulate 1 -
+emulate 1 by-cpu
 irqchip 1 case=pic_priority extra=1
 irqchip 1 case=pic_level extra=1
 irqchip 1 case=serial_paths extra=1

@@ -92,7 +92,10 @@ t_reset_trace() {
 }
 
 t_reset_storm() {
-	local pid i rss20="" fd20="" rss190="" fd190="" line
+	# Sampled after 20 and 150 boots: at 190 a fast KVM had sometimes
+	# reached the end, and the count of a process that was closing its
+	# descriptors on the way out was taken (fds 13 -> 3).
+	local pid i rss20="" fd20="" rss150="" fd150="" line
 	"$SHRIKE" run --kernel "$K/storm.elf" --cpus 2 --cmdline boots=200 --stats \
 		>"$TMP/out" 2>"$TMP/err" </dev/null &
 	pid=$!
@@ -103,9 +106,9 @@ t_reset_storm() {
 			rss20=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null)
 			fd20=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
 		fi
-		if [ -z "$rss190" ] && [ "$line" -ge 190 ]; then
-			rss190=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null)
-			fd190=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+		if [ -z "$rss150" ] && [ "$line" -ge 150 ]; then
+			rss150=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null)
+			fd150=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
 		fi
 		sleep 0.05
 	done
@@ -119,17 +122,17 @@ t_reset_storm() {
 	else
 		fail reset_storm_every_boot_counted "$(grep -c "storm: boot" "$TMP/out") boot lines"
 	fi
-	if [ -n "${TSAN:-}" ] && [ "$fd20" = "$fd190" ]; then
+	if [ -n "${TSAN:-}" ] && [ -n "$fd150" ] && [ "$fd150" -le "${fd20:-0}" ]; then
 		# ThreadSanitizer's shadow and history grow with every access:
 		# RSS says nothing about shrike there; the descriptors still must not.
 		pass reset_storm_no_growth
-	elif [ -n "$rss20" ] && [ -n "$rss190" ] && [ "$fd20" = "$fd190" ] &&
-		[ "$rss190" -le $((rss20 + 512)) ]; then
+	elif [ -n "$rss20" ] && [ -n "$rss150" ] && [ "$fd150" -le "$fd20" ] &&
+		[ "$rss150" -le $((rss20 + 512)) ]; then
 		pass reset_storm_no_growth
 	else
-		fail reset_storm_no_growth "RSS ${rss20:-?} -> ${rss190:-?} KiB, fds ${fd20:-?} -> ${fd190:-?}"
+		fail reset_storm_no_growth "RSS ${rss20:-?} -> ${rss150:-?} KiB, fds ${fd20:-?} -> ${fd150:-?}"
 	fi
-	echo "  storm: RSS $rss20 -> $rss190 KiB, fds $fd20 -> $fd190; $(grep 'resets:' "$TMP/err" | sed 's/.*stats: //')"
+	echo "  storm: RSS $rss20 -> $rss150 KiB, fds $fd20 -> $fd150; $(grep 'resets:' "$TMP/err" | sed 's/.*stats: //')"
 }
 
 suite_reset() {

@@ -158,6 +158,42 @@ def expect_error(q, raw, cls, desc_part, name):
         raise QMPError('%s: got %r' % (name, r))
 
 
+def hostile_json(q):
+    """Security review 2, N7 and N8."""
+    # A NUL inside a string would end a C string early: "a\u0000.snap" is "a".
+    expect_error(q, '{"execute": "migrate", "arguments": {"uri": "file:%s/a\\u0000.snap"}}\n' % TMP,
+                 'GenericError', 'u0000 is not supported', 'NUL in a string')
+    if os.path.exists(os.path.join(TMP, 'a')):
+        raise QMPError('a path with \\u0000 was cut short and written')
+    result('PASS', 'qmp_nul_in_string_refused')
+    # Two million values, each an allocation, refused at the cap, quickly.
+    t0 = time.time()
+    expect_error(q, '{"execute": "query-status", "id": [' + '0,' * (1 << 20) + '0]}\n',
+                 'GenericError', 'token count limit', '2^20 values')
+    if time.time() - t0 > 10:
+        raise QMPError('2^20 values took %.1f s' % (time.time() - t0))
+    result('PASS', 'qmp_value_count_capped')
+
+
+def migrations_keep_no_fd(q, pid):
+    """Each migrate used to leave an eventfd open (N7): 1000 exhausted the
+    descriptor limit."""
+    snap = os.path.join(TMP, 'fd.snap')
+    fds = lambda: len(os.listdir('/proc/%d/fd' % pid))  # noqa: E731
+    before = None
+    for i in range(12):
+        if q.migrate(snap).get('status') != 'completed':
+            raise QMPError('migrate %d failed' % i)
+        q.ok('cont')
+        if i == 1:
+            before = fds()
+    after = fds()
+    os.unlink(snap)
+    if after > before:
+        raise QMPError('descriptors %d after 2 migrations, %d after 12' % (before, after))
+    result('PASS', 'qmp_migrations_leak_no_descriptor')
+
+
 def bad_input():
     sock, out = os.path.join(TMP, 'bad.sock'), os.path.join(TMP, 'bad.out')
     proc = start_vm(shrike_argv(sock, out), sock, out)
@@ -206,6 +242,8 @@ def bad_input():
         if r.get('id') != {'n': [1, 'two', None]}:
             raise QMPError('id not echoed: %r' % r)
         result('PASS', 'qmp_bad_input_keeps_connection')
+        hostile_json(q)
+        migrations_keep_no_fd(q, proc.pid)
         # A client that vanishes in the middle of a big reply.
         q.send_raw('{"execute": "human-monitor-command", "arguments": '
                    '{"command-line": "info registers -a"}}\n' * 20)
