@@ -189,6 +189,17 @@ def migrations_keep_no_fd(q, pid):
             before = fds()
     after = fds()
     os.unlink(snap)
+    # A file the user may not write is not replaced by the save (N7).
+    ro = os.path.join(TMP, 'readonly.snap')
+    with open(ro, 'w') as f:
+        f.write('precious\n')
+    os.chmod(ro, 0o444)
+    r = q.migrate(ro)
+    if r.get('status') != 'failed' or 'not replaced' not in r.get('error-desc', '') or \
+            open(ro).read() != 'precious\n':
+        raise QMPError('migrate over a read-only file: %r' % r)
+    q.ok('cont')
+    result('PASS', 'qmp_migrate_keeps_a_readonly_file')
     if after > before:
         raise QMPError('descriptors %d after 2 migrations, %d after 12' % (before, after))
     result('PASS', 'qmp_migrations_leak_no_descriptor')
