@@ -341,13 +341,39 @@ static int open_temp(const char *path, char *tmp, size_t tmplen)
 	return open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
+/* May the save replace what is at path?  Nothing there, or a regular file
+ * of the user's that the user may write: the rename would otherwise replace
+ * a read-only or someone else's file, which a plain write could not
+ * (security review 2, N7).  A link at path is itself replaced, never its
+ * target. */
+static bool may_replace(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return true;
+		err_set(err, errlen, "cannot look at %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (S_ISLNK(st.st_mode))
+		return true;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || !(st.st_mode & S_IWUSR)) {
+		err_set(err, errlen, "%s exists and is not a file of yours that you may write: not "
+			"replaced", path);
+		return false;
+	}
+	return true;
+}
+
 int snapshot_save(struct vm *vm, const char *path, struct snapshot_stats *st, char *err,
 		  size_t errlen)
 {
 	struct saver *s = calloc(1, sizeof(*s));
 	uint64_t t0 = now_ns();
-	char tmp[4200];
+	char tmp[4200] = "";
 	int fd, r = -1;
+	bool created;
 
 	memset(st, 0, sizeof(*st));
 	if (!s) {
@@ -358,8 +384,11 @@ int snapshot_save(struct vm *vm, const char *path, struct snapshot_stats *st, ch
 	s->err = err;
 	s->errlen = errlen;
 	err_set(err, errlen, "cannot gather the VM's state");
-	fd = open_temp(path, tmp, sizeof(tmp));
-	if (fd < 0) {
+	fd = may_replace(path, err, errlen) ? open_temp(path, tmp, sizeof(tmp)) : -2;
+	created = fd >= 0;             /* only a file this save made is removed */
+	if (fd == -2) {
+		/* the message is set */
+	} else if (fd < 0) {
 		err_set(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 	} else if (gather(s)) {
 		/* the message is set */
@@ -378,7 +407,7 @@ int snapshot_save(struct vm *vm, const char *path, struct snapshot_stats *st, ch
 	}
 	if (fd >= 0)
 		close(fd);
-	if (r)
+	if (r && created)
 		unlink(tmp);
 	for (unsigned i = 0; i < s->n; i++)
 		snap_writer_free(&s->sec[i].w);
