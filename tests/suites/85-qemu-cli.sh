@@ -140,6 +140,19 @@ qemu_cli_errors() {
 	qemu_expect qemu_err_memory 1 \
 		"qemu-system-x86_64: -m foo: Parameter 'size' expects a non-negative number below 2^64" \
 		"$q" -kernel "$k" -m foo
+	# Security review 2, N12: sizes that round past 2^64, an empty -accel,
+	# a -pidfile name planted as a link (its target must stay as it was).
+	qemu_expect qemu_err_memory_wraps 1 \
+		"qemu-system-x86_64: -m 18014398509481983K: Parameter 'size' expects a non-negative number below 2^64" \
+		"$q" -kernel "$k" -m 18014398509481983K
+	qemu_expect qemu_err_accel_empty 1 "qemu-system-x86_64: -accel : shrike runs on KVM only" \
+		"$q" -kernel "$k" -accel ,
+	printf 'precious\n' >"$TMP/pid-victim"
+	ln -sf "$TMP/pid-victim" "$TMP/pid-link"
+	timeout -k 5 "$(limit 30)" "$q" -kernel "$k" -nodefaults -display none -pidfile "$TMP/pid-link" \
+		</dev/null >/dev/null 2>&1
+	[ "$(cat "$TMP/pid-victim")" = precious ] && pass qemu_pidfile_link_not_followed ||
+		fail qemu_pidfile_link_not_followed "the link's target now holds '$(cat "$TMP/pid-victim")'"
 	qemu_expect qemu_err_smp 1 "qemu-system-x86_64: Parameter 'smp.cpus' expects integer" \
 		"$q" -kernel "$k" -smp foo
 	qemu_expect qemu_err_serial 1 "qemu-system-x86_64: -serial foo: 'foo' is not a valid char driver" \
