@@ -23,7 +23,7 @@ one() {
 	local name=$1 t0 pid
 	shift
 	t0=$(date +%s%N)
-	timeout -k 5 600 "$@" 2>"$OUT/$name.err" </dev/null | "$OUT/stamp" >"$OUT/$name.log" || true
+	timeout -k 5 240 "$@" 2>"$OUT/$name.err" </dev/null | "$OUT/stamp" >"$OUT/$name.log" || true
 	awk -v t0="$t0" '/SHRIKE-INIT/ && !t {t = ($1 - t0) / 1e9} END {printf "%.2f\n", t}' \
 		"$OUT/$name.log" >>"$OUT/$name.times"
 }

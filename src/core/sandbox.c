@@ -36,6 +36,7 @@ static const char *const main_calls[] = {
 	"timerfd_gettime", "eventfd2", "signalfd4", "set_robust_list", "rt_sigaction", "sysinfo",
 	"getrusage", "prlimit64", "statx", "faccessat", "faccessat2", "readlink", "readlinkat",
 	"getdents64", "dup", "fadvise64",
+	"geteuid",                              /* migrate: may the save replace a file */
 };
 
 /* A vCPU thread: beyond the common set, eventfd reads and the PIT's timer. */
