@@ -192,7 +192,7 @@ bench: all
 # Linux to init's first output, shrike against QEMU microvm, on the nested
 # test VM's KVM (one that runs guest user space, on any host).
 bench-nested: all
-	$(Q)BUILD=$(BUILD) tests/nested/run.py --timeout 5400 -- bench/linux-init.sh
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --timeout 5400 -- bench/linux-init.sh
 
 # make fuzz: every target for FUZZ_SECONDS (default 60) from seed corpora
 # the build makes (scripts/fuzz.sh); make check runs each for a few seconds.
