@@ -261,6 +261,12 @@ def main():
             counter.failed += 1
         status = 124 if why == "timeout" else 125
     print("nested: finished in %.0f s with status %d" % (elapsed, status), flush=True)
+    if args.count and status != 0 and not counter.failed:
+        # A command that failed without a failing test (it could not
+        # start, or died) must not pass for a run with nothing wrong.
+        print("FAIL nested_command: %s ended with status %d and no failing test"
+              % (" ".join(args.command)[:80], status), flush=True)
+        counter.failed += 1
     if args.count:
         print("\n%d passed, %d failed, %d skipped" % (counter.passed, counter.failed, counter.skipped))
         if counter.failed and status == 0:
