@@ -4,16 +4,30 @@
  * split into arguments at NUL bytes; the first byte picks the parser.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/qemu.h"
 #include "control/qmp.h"
+#include "core/log.h"
 #include "core/config.h"
 #include "gdb/gdbstub.h"
 #include "x86/cpumodel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Warnings and the help listings (-cpu help, -device help) would fill the
+ * log with gigabytes in a long run; sanitizer reports still reach stderr. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	log_set_sink(fopen("/dev/null", "w"));
+	if (!freopen("/dev/null", "w", stdout))
+		return 0;
+	return 0;
+}
 
 #define MAX_ARGS 64
 

@@ -16,6 +16,12 @@ uint64_t now_ns(void)
 
 static const char *program = "shrike";
 static bool guest_errors;
+static FILE *sink;             /* NULL: stderr */
+
+void log_set_sink(FILE *f)
+{
+	sink = f;
+}
 
 void log_set_program(const char *name)
 {
@@ -38,7 +44,7 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s: %s%s\n", program, prefix, line);
+	fprintf(sink ? sink : stderr, "%s: %s%s\n", program, prefix, line);
 }
 
 void log_error(const char *fmt, ...)
@@ -112,7 +118,8 @@ static void vlog_limited(struct ratelimit *rl, const char *prefix, const char *f
 		return;
 	vlog(prefix, fmt, ap);
 	if (suppressed)
-		fprintf(stderr, "%s: %s(%u similar lines suppressed)\n", program, prefix, suppressed);
+		fprintf(sink ? sink : stderr, "%s: %s(%u similar lines suppressed)\n", program, prefix,
+			suppressed);
 }
 
 void log_guest(struct ratelimit *rl, const char *fmt, ...)

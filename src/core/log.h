@@ -16,10 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 void log_set_program(const char *name);
 const char *log_program(void);
 void log_set_guest_errors(bool on);
+/* Where log lines go (NULL: stderr); fuzz targets silence them. */
+void log_set_sink(FILE *f);
 
 /* "<program>: <message>" */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
