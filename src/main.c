@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/catalog.h"
 #include "cli/launch.h"
 #include "cli/qemu.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "core/vcpu.h"
+#include "x86/cpumodel.h"
 
 static void usage(FILE *f)
 {
@@ -44,6 +46,9 @@ static void usage(FILE *f)
 		"  --uuid UUID              the VM's UUID (default: random, kept across resets)\n"
 		"  --name NAME              the VM's name (QMP query-name)\n"
 		"  --no-vmport, --no-vapic  remove those devices\n"
+		"  --device NAME            add a device (pc-testdev); --device help lists them\n"
+		"  --cpu MODEL[,+F,-F,F=on|off,vendor=S]  host (default), max, qemu64, kvm64,\n"
+		"                           qemu32, kvm32; --cpu help lists models and features\n"
 		"  --debug-exit-status qemu|distinct  guest exit values as QEMU maps them, or\n"
 		"                           never colliding with shrike's own statuses\n"
 		"  --qmp unix:PATH[,server=on][,wait=off]  QMP control socket\n"
@@ -61,6 +66,22 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: 0 power-off, (v<<1)|1 debug-exit write of v, 1 VMM failure,\n"
 		"2 bad usage or input, 128+n killed by signal n\n");
+}
+
+/* `run --device help`, `run --cpu help`: a listing instead of a VM. */
+static bool listing(int argc, char **argv)
+{
+	for (int i = 2; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "--device") && is_help(argv[i + 1])) {
+			catalog_print_devices_native(stdout);
+			return true;
+		}
+		if (!strcmp(argv[i], "--cpu") && is_help(argv[i + 1])) {
+			cpu_model_print_help(stdout);
+			return true;
+		}
+	}
+	return false;
 }
 
 static int usage_error(const char *msg)
@@ -101,6 +122,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
 		return usage(stdout), 0;
+	if (listing(argc, argv))
+		return 0;
 	config_defaults(&cfg);
 	if (config_parse(&cfg, argc - 2, argv + 2, err, sizeof(err)))
 		return usage_error(err);

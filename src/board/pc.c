@@ -22,6 +22,8 @@ struct board_slot {
 static bool want_split(const struct vm *vm) { return vm->irq.split; }
 static bool want_vmport(const struct vm *vm) { return !vm->cfg.no_vmport; }
 static bool want_vapic(const struct vm *vm) { return !vm->cfg.no_vapic; }
+static bool want_debug_exit(const struct vm *vm) { return !vm->cfg.no_debug_exit; }
+static bool want_pc_testdev(const struct vm *vm) { return vm->cfg.pc_testdev; }
 
 static const struct board_slot pc[] = {
 	/* First, so that a restore loads them before the devices that raise
@@ -30,7 +32,7 @@ static const struct board_slot pc[] = {
 	{ &ioapic_model,     { .base = 0xfec00000 },                   want_split },
 	{ &pit_model,        { .base = 0x40, .irq = 0 },               want_split },
 	{ &serial_model,     { .base = 0x3f8, .irq = 4 },              NULL },
-	{ &debug_exit_model, { .base = 0xf4, .size = 4 },              NULL },
+	{ &debug_exit_model, { .base = 0xf4, .size = 4 },              want_debug_exit },
 	{ &fw_cfg_model,     { .base = 0x510 },                        NULL },
 	{ &acpi_pm_model,    { .base = ACPI_PM_BASE, .irq = 9 },       NULL },
 	{ &rtc_model,        { .base = 0x70, .irq = 8 },               NULL },
@@ -38,6 +40,7 @@ static const struct board_slot pc[] = {
 	{ &pci_cf8_model,    { .base = 0xcf8 },                        NULL },
 	{ &vmport_model,     { .base = 0x5658 },                       want_vmport },
 	{ &vapic_model,      { .base = 0x7e },                         want_vapic },
+	{ &pc_testdev_model, { .base = 0xe0 },                         want_pc_testdev },
 };
 
 int board_pc_create(struct vm *vm)

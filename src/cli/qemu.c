@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/catalog.h"
 #include "cli/launch.h"
 #include "core/log.h"
 #include "core/vcpu.h"
@@ -170,6 +171,8 @@ static int opt_smp(struct qemu_cmdline *q, char *arg)
 	 * filled in, preferring sockets. */
 	if (!threads)
 		threads = 1;
+	if (!dies)
+		dies = 1;          /* dies=0 divided by zero below (found by fuzz/cmdline) */
 	if (!cores)
 		cores = !cpus && !maxcpus ? 1 : 0;
 	if (!maxcpus)
@@ -245,6 +248,11 @@ static int opt_chardev(struct qemu_cmdline *q, char *arg)
 	memset(d, 0, sizeof(*d));
 	if (!n || o[0].key)
 		return fail(q, "-chardev %s: chardev: \"%s\" missing backend", orig, orig);
+	if (is_help(o[0].val)) {
+		catalog_print_chardevs(stdout);
+		q->done = true;
+		return 0;
+	}
 	if (!strcmp(o[0].val, "stdio"))
 		d->kind = SERIAL_STDIO;
 	else if (!strcmp(o[0].val, "null"))
@@ -296,23 +304,11 @@ static bool ignored_device(const struct qemu_cmdline *q, const char *name)
 	return false;
 }
 
-static int opt_device(struct qemu_cmdline *q, char *arg)
+static int debug_exit_props(struct qemu_cmdline *q, const char *orig, struct subopt *o,
+			    unsigned n)
 {
-	struct subopt o[MAX_SUBOPTS];
 	unsigned long base = 0x501, size = 2, v;
-	char orig[320];
-	unsigned n;
 
-	snprintf(orig, sizeof(orig), "%s", arg);
-	n = split_opts(arg, o, MAX_SUBOPTS);
-	if (!n || o[0].key)
-		return fail(q, "-device %s: Parameter 'driver' is missing", orig);
-	if (ignored_device(q, o[0].val)) {
-		log_warn("-device %s: ignored (SHRIKE_IGNORE_DEVICES / -ignore-device)", orig);
-		return 0;
-	}
-	if (strcmp(o[0].val, "isa-debug-exit"))
-		return fail(q, "-device %s: '%s' is not a valid device model name", orig, o[0].val);
 	for (unsigned i = 1; i < n; i++) {
 		const char *k = o[i].key ? o[i].key : o[i].val;
 
@@ -329,6 +325,58 @@ static int opt_device(struct qemu_cmdline *q, char *arg)
 	q->cfg->no_debug_exit = false;
 	q->cfg->debug_exit_port = (uint16_t)base;
 	q->cfg->debug_exit_size = (uint16_t)size;
+	return 0;
+}
+
+/* -device help, -device NAME,help: QEMU's listings; then exit 0. */
+static bool device_help(struct qemu_cmdline *q, const struct device_entry *d, struct subopt *o,
+			unsigned n)
+{
+	if (is_help(o[0].val)) {
+		catalog_print_devices(stdout);
+		return q->done = true;
+	}
+	for (unsigned i = 1; i < n; i++) {
+		if (!o[i].key && is_help(o[i].val)) {
+			if (d)
+				catalog_print_device_props(stdout, d);
+			return q->done = d != NULL;
+		}
+	}
+	return false;
+}
+
+static int opt_device(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	const struct device_entry *d;
+	char orig[320];
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "%s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	if (!n || o[0].key)
+		return fail(q, "-device %s: Parameter 'driver' is missing", orig);
+	d = catalog_device(o[0].val);
+	if (device_help(q, d, o, n))
+		return 0;
+	for (unsigned i = 1; !d && i < n; i++)
+		if (!o[i].key && is_help(o[i].val))
+			return fail(q, "-device %s: Device '%s' not found", orig, o[0].val);
+	if (ignored_device(q, o[0].val)) {
+		log_warn("-device %s: ignored (SHRIKE_IGNORE_DEVICES / -ignore-device)", orig);
+		return 0;
+	}
+	if (!d)
+		return fail(q, "-device %s: '%s' is not a valid device model name", orig, o[0].val);
+	if (!strcmp(d->name, "isa-debug-exit"))
+		return debug_exit_props(q, orig, o, n);
+	if (n > 1)
+		return fail(q, "-device %s: Property '%s.%s' not found", orig, d->name,
+			    o[1].key ? o[1].key : o[1].val);
+	if (q->cfg->pc_testdev)
+		return fail(q, "-device %s: shrike has one %s", orig, d->name);
+	q->cfg->pc_testdev = true;
 	return 0;
 }
 
@@ -361,6 +409,11 @@ static int accel(struct qemu_cmdline *q, const char *what, const char *a)
 {
 	char list[128], *save = NULL, *item;
 
+	if (is_help(a)) {
+		catalog_print_accels(stdout);
+		q->done = true;
+		return 0;
+	}
 	/* "kvm:tcg" means the first that works: KVM here. */
 	snprintf(list, sizeof(list), "%s", a);
 	for (item = strtok_r(list, ":", &save); item; item = strtok_r(NULL, ":", &save))
@@ -381,11 +434,8 @@ static int opt_machine(struct qemu_cmdline *q, char *arg)
 
 		if (!strcmp(k, "type")) {
 			type = o[i].val;
-			if (!strcmp(type, "help")) {
-				printf("Supported machines are:\n"
-				       "microvm              microvm (i386)\n"
-				       "pc                   Standard PC (i440FX + PIIX, 1996)\n"
-				       "q35                  Standard PC (Q35 + ICH9, 2009)\n");
+			if (is_help(type)) {
+				catalog_print_machines(stdout);
 				q->done = true;
 				return 0;
 			}
@@ -477,12 +527,14 @@ static void usage(void)
 	       "kernel boot)\n\n"
 	       "-kernel bzImage|vmlinux|multiboot-ELF  -initrd file  -append cmdline\n"
 	       "-smp [cpus=]n[,maxcpus=,sockets=,dies=,cores=,threads=]\n"
-	       "-m [size=]megs[,slots=,maxmem=]     -cpu host|max[,+feat|-feat|feat=on|off|vendor=]\n"
+	       "-m [size=]megs[,slots=,maxmem=]\n"
+	       "-cpu host|max|qemu64|kvm64|qemu32|kvm32[,+feat|-feat|feat=on|off|vendor=]\n"
 	       "-machine|-M pc|q35|microvm[,accel=kvm,kernel-irqchip=on|split,vmport=...]\n"
 	       "-accel kvm  -enable-kvm  -nodefaults  -no-user-config  -nographic  -display none\n"
 	       "-vga none  -serial stdio|none|null|mon:stdio|file:PATH|unix:PATH|chardev:ID\n"
 	       "-chardev stdio|null|file|socket,id=ID[,path=PATH]  -monitor none\n"
-	       "-device isa-debug-exit[,iobase=,iosize=]  -ignore-device NAME\n"
+	       "-device isa-debug-exit[,iobase=,iosize=]  -device pc-testdev  -ignore-device NAME\n"
+	       "-device|-cpu|-machine|-accel|-chardev help   (or ?): what shrike offers\n"
 	       "-no-reboot  -no-shutdown  -S  -s  -gdb tcp::PORT|unix:PATH  -qmp unix:PATH,server=on\n"
 	       "-name NAME  -uuid UUID  -rtc base=utc|localtime|DATE  -global ...  -d guest_errors\n"
 	       "-pidfile FILE  -version  -help\n", SHRIKE_VERSION);
@@ -548,6 +600,11 @@ static int opt_cpu(struct qemu_cmdline *q, char *arg)
 {
 	struct cpu_model m;
 
+	if (is_help(arg)) {
+		cpu_model_print_help(stdout);
+		q->done = true;
+		return 0;
+	}
 	if (cpu_model_parse(arg, &m, true, q->err, q->errlen))
 		return -1;
 	q->cfg->cpu_model = arg;

@@ -233,6 +233,15 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		if (cpu_model_parse(val, &m, false, err, errlen))
 			return -1;
 		cfg->cpu_model = val;
+	} else if (!strcmp(opt, "--device")) {
+		/* isa-debug-exit is always there; pc-testdev on request. */
+		if (!strcmp(val, "pc-testdev")) {
+			cfg->pc_testdev = true;
+		} else if (strcmp(val, "isa-debug-exit")) {
+			err_set(err, errlen, "--device: unknown device '%s' (--device help lists them)",
+				val);
+			return -1;
+		}
 	} else if (!strcmp(opt, "--log")) {
 		if (strcmp(val, "guest-errors") && strcmp(val, "none")) {
 			err_set(err, errlen, "--log: expected guest-errors or none, got '%s'", val);

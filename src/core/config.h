@@ -52,6 +52,7 @@ struct vm_config {
 	uint16_t debug_exit_port;  /* 0: 0xf4 */
 	uint16_t debug_exit_size;  /* 0: 4 */
 	enum debug_exit_status debug_exit_status;
+	bool pc_testdev;           /* QEMU's pc-testdev (-device pc-testdev) */
 	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
 	bool no_shutdown;          /* a guest power-off stops the VM, does not end it */
 	bool emulate;              /* complete what KVM's emulator cannot (x86/emulate) */

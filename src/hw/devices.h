@@ -44,6 +44,10 @@ extern const struct device_model rtc_model;
  * resets the machine. */
 extern const struct device_model i8042_model;
 
+/* QEMU's pc-testdev: scratch ports 0xe0/0xe8, flush page 0xe4, IRQ lines
+ * at 0x2000, a scratch MMIO window at 0xff000000.  Only on request. */
+extern const struct device_model pc_testdev_model;
+
 /* PCI configuration address 0xCF8 (no devices behind 0xCFC) and the reset
  * control register 0xCF9. */
 extern const struct device_model pci_cf8_model;

@@ -20,6 +20,8 @@
 
 /* ---- configuration ---- */
 
+#define SNAP_DEV_PC_TESTDEV 0x01
+
 static void put_str(struct snap_writer *w, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -45,6 +47,8 @@ int snap_config_write(struct vm *vm, struct snap_writer *w)
 	put_str(w, c->name);
 	put_str(w, c->cpu_model);
 	snap_put_u8(w, (uint8_t)c->irqchip);
+	/* Optional devices (added later: a file without this byte has none). */
+	snap_put_u8(w, c->pc_testdev ? SNAP_DEV_PC_TESTDEV : 0);
 	return w->failed ? -1 : 0;
 }
 
@@ -80,6 +84,15 @@ int snap_config_read(struct snap_reader *r, struct vm_config *cfg, char *names, 
 	cfg->name = strs[0];
 	cfg->cpu_model = strs[1];
 	cfg->irqchip = (enum irqchip_mode)snap_get_u8(r);
+	if (!snap_done(r)) {
+		uint8_t devs = snap_get_u8(r);
+
+		cfg->pc_testdev = devs & SNAP_DEV_PC_TESTDEV;
+		if (devs & ~SNAP_DEV_PC_TESTDEV) {
+			err_set(err, errlen, "configuration section names unknown devices (0x%x)", devs);
+			return -1;
+		}
+	}
 	if (!snap_done(r) || cfg->cpus == 0 || cfg->cpus > 4096 || cfg->memory < (1ull << 20) ||
 	    (cfg->memory & 0xfff) || cfg->irqchip > IRQCHIP_SPLIT ||
 	    (cfg->debug_exit_size != 0 && cfg->debug_exit_size != 1 && cfg->debug_exit_size != 2 &&

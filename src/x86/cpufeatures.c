@@ -117,15 +117,28 @@ const struct cpu_feature *cpu_feature_find(const char *name)
 	return NULL;
 }
 
-const char *cpu_feature_name(uint32_t leaf, uint32_t sub, enum cpuid_reg reg, unsigned bit)
+const struct cpu_feature *cpu_feature_find_bit(uint32_t leaf, uint32_t sub, enum cpuid_reg reg,
+					       unsigned bit)
 {
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		const struct cpu_feature *f = &features[i];
 
 		if (f->leaf == leaf && f->sub == sub && f->reg == reg && f->bit == bit)
-			return f->name;
+			return f;
 	}
 	return NULL;
+}
+
+const char *cpu_feature_name(uint32_t leaf, uint32_t sub, enum cpuid_reg reg, unsigned bit)
+{
+	const struct cpu_feature *f = cpu_feature_find_bit(leaf, sub, reg, bit);
+
+	return f ? f->name : NULL;
+}
+
+const struct cpu_feature *cpu_feature_at(unsigned i)
+{
+	return i < sizeof(features) / sizeof(features[0]) ? &features[i] : NULL;
 }
 
 /* The registers that hold feature bits. */
@@ -156,14 +169,8 @@ unsigned cpu_features_missing(const struct kvm_cpuid2 *want, const struct kvm_cp
 			if (feature_regs[r].leaf == 1 && feature_regs[r].reg == CPUID_ECX &&
 			    (b == 27 || b == 31))
 				continue;
-			f = NULL;
-			for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
-				if (features[i].leaf == feature_regs[r].leaf &&
-				    features[i].sub == feature_regs[r].sub &&
-				    features[i].reg == feature_regs[r].reg && features[i].bit == b) {
-					f = &features[i];
-					break;
-				}
+			f = cpu_feature_find_bit(feature_regs[r].leaf, feature_regs[r].sub,
+						 feature_regs[r].reg, b);
 			if (f && n < max)
 				out[n++] = f;
 		}

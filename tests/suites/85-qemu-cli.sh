@@ -29,6 +29,10 @@ same_lines() {
 	cmp -s "$1" "$2" || cmp -s <(sort "$1") <(sort "$2")
 }
 
+# probe-runner.sh: NAME:why shrike's verdict may differ from QEMU's.
+PROBE_DIFFERENCES="
+"
+
 known_difference() {
 	local name=${1#*-}
 	printf '%s\n' "$KNOWN_DIFFERENCES" | grep -q "^$name:"
@@ -43,6 +47,118 @@ suite_qemu_reference() {
 	if QEMU=$qemu tests/harness/run-kernels.sh "$K" "$QEMU_REFERENCE/out" >"$QEMU_REFERENCE/log" 2>&1; then
 		touch "$QEMU_REFERENCE/done"
 	fi
+	QEMU=$qemu tests/harness/probe-runner.sh "$K" "$QEMU_REFERENCE/probe" \
+		>"$QEMU_REFERENCE/probe.log" 2>&1 && touch "$QEMU_REFERENCE/probe.done"
+}
+
+# listing_within NAME ARGS...: every line shrike lists for `-ARGS` is a line
+# of QEMU's own listing (same format, same text), and it lists something.
+listing_within() {
+	local name=$1 q=$2 qemu=$3
+	shift 3
+	"$q" "$@" >"$TMP/l-shrike" 2>&1 </dev/null
+	"$qemu" "$@" 2>/dev/null >"$TMP/l-qemu" </dev/null
+	if [ ! -s "$TMP/l-shrike" ]; then
+		fail "$name" "shrike listed nothing"
+	elif grep -vxF -f "$TMP/l-qemu" "$TMP/l-shrike" >"$TMP/l-extra"; then
+		fail "$name" "lines QEMU does not print: $(head -3 "$TMP/l-extra" | tr '\n' '|')"
+	else
+		pass "$name"
+	fi
+}
+
+# QEMU's listings (issue 20), which harnesses ask before anything else.
+qemu_listings() {
+	local q=$1 qemu flags_q flags_s
+	qemu=$(find_qemu)
+	if [ -z "$qemu" ]; then
+		skip qemu_listings "qemu-system-x86_64 is not installed and cannot be"
+		return
+	fi
+	listing_within qemu_list_devices "$q" "$qemu" -device help
+	listing_within qemu_list_devices_question_mark "$q" "$qemu" -device '?'
+	grep -qx 'name "pc-testdev", bus ISA' "$TMP/l-shrike" && pass qemu_list_has_pc_testdev ||
+		fail qemu_list_has_pc_testdev "$(cat "$TMP/l-shrike")"
+	"$q" -device isa-debug-exit,help >"$TMP/a" 2>&1
+	"$qemu" -device isa-debug-exit,help >"$TMP/b" 2>/dev/null
+	cmp -s "$TMP/a" "$TMP/b" && pass qemu_list_debug_exit_props ||
+		fail qemu_list_debug_exit_props "$(diff "$TMP/b" "$TMP/a" | head -3 | tr '\n' ' ')"
+	"$q" -device pc-testdev,help >"$TMP/a" 2>&1
+	"$qemu" -device pc-testdev,help >"$TMP/b" 2>/dev/null
+	cmp -s "$TMP/a" "$TMP/b" && pass qemu_list_pc_testdev_props ||
+		fail qemu_list_pc_testdev_props "$(diff "$TMP/b" "$TMP/a" | head -3 | tr '\n' ' ')"
+	listing_within qemu_list_machines "$q" "$qemu" -machine help
+	listing_within qemu_list_accels "$q" "$qemu" -accel help
+	listing_within qemu_list_chardevs "$q" "$qemu" -chardev help
+	"$q" -cpu help | grep '^x86 ' >"$TMP/l-cpus-s"
+	"$qemu" -cpu help 2>/dev/null | grep '^x86 ' >"$TMP/l-cpus-q"
+	if [ "$(wc -l <"$TMP/l-cpus-s")" -ge 10 ] && ! grep -vxF -f "$TMP/l-cpus-q" "$TMP/l-cpus-s" >/dev/null
+	then
+		pass qemu_list_cpu_models
+	else
+		fail qemu_list_cpu_models "$(grep -vxF -f "$TMP/l-cpus-q" "$TMP/l-cpus-s" | head -2 | tr '\n' '|')"
+	fi
+	flags_s=$("$q" -cpu help | sed -n '/^Recognized CPUID flags:/,$p' | tail -n +2 | tr ' ' '\n' | grep . | sort)
+	flags_q=$("$qemu" -cpu help 2>/dev/null | sed -n '/^Recognized CPUID flags:/,$p' | tail -n +2 | tr ' ' '\n' | grep . | sort)
+	if [ -n "$flags_s" ] && [ -z "$(comm -23 <(echo "$flags_s") <(echo "$flags_q"))" ]; then
+		pass qemu_list_cpu_flags
+	else
+		fail qemu_list_cpu_flags "not QEMU's names: $(comm -23 <(echo "$flags_s") <(echo "$flags_q") | head -5 | tr '\n' ' ')"
+	fi
+	qemu_expect qemu_err_unknown_device_help 1 \
+		"qemu-system-x86_64: -device foo,help: Device 'foo' not found" \
+		"$q" -device foo,help
+	"$SHRIKE" run --device help | grep -q "pc-testdev" && pass shrike_run_device_help ||
+		fail shrike_run_device_help "no listing"
+	run_vm 10 --kernel "$K/hello.elf" --device nosuch
+	expect shrike_run_unknown_device 2 || true
+	grep -q "unknown device 'nosuch'" "$TMP/err" && pass shrike_run_unknown_device_named ||
+		fail shrike_run_unknown_device_named "$(cat "$TMP/err")"
+}
+
+# The probing runner (tests/harness/probe-runner.sh) against QEMU and the
+# symlink: the same verdict for every test, and pc-testdev's kernel prints
+# the same lines under both.
+qemu_probe_runner() {
+	local link=$1 name v w why
+	if [ ! -f "$QEMU_REFERENCE/probe.done" ]; then
+		skip qemu_probe_runner "QEMU's reference run failed: $(tail -1 "$QEMU_REFERENCE/probe.log" 2>/dev/null)"
+		return
+	fi
+	if ! QEMU=$link tests/harness/probe-runner.sh "$K" "$TMP/p-shrike" >"$TMP/p.log" 2>&1; then
+		fail qemu_probe_runner_preflight "$(tail -2 "$TMP/p.log")"
+		return
+	fi
+	grep -q -- "-device pc-testdev" "$TMP/p-shrike/probe" && pass qemu_probe_finds_pc_testdev ||
+		fail qemu_probe_finds_pc_testdev "$(cat "$TMP/p-shrike/probe")"
+	while read -r name v; do
+		w=$(awk -v n="$name" '$1 == n { print $2 }' "$TMP/p-shrike/verdicts")
+		why=$(printf '%s\n' "$PROBE_DIFFERENCES" | sed -n "s/^$name://p")
+		if [ "$v" = "$w" ]; then
+			pass "qemu_probe_same_$name"
+		elif [ -n "$why" ]; then
+			pass "qemu_probe_$name"
+			echo "  $name: QEMU $v, shrike $w: $why"
+		else
+			fail "qemu_probe_same_$name" "QEMU $v, shrike $w: $(tail -2 "$TMP/p-shrike/$name.out" "$TMP/p-shrike/$name.err" | tr '\n' ' ')"
+		fi
+	done <"$QEMU_REFERENCE/probe/verdicts"
+	for name in pctestdev pctestdev-smp; do
+		same_lines "$QEMU_REFERENCE/probe/$name.out" "$TMP/p-shrike/$name.out" &&
+			pass "qemu_probe_same_output_$name" ||
+			fail "qemu_probe_same_output_$name" "$(diff "$QEMU_REFERENCE/probe/$name.out" "$TMP/p-shrike/$name.out" | head -3 | tr '\n' ' ')"
+	done
+	for name in cpuinfo-qemu64 cpuinfo-kvm64; do
+		v=$(grep "cpuinfo: level" "$QEMU_REFERENCE/probe/$name.out")
+		w=$(grep "cpuinfo: level" "$TMP/p-shrike/$name.out")
+		if [ "$v" = "$w" ]; then
+			pass "qemu_cpu_identity_$name"
+		elif grep -q "keeps its own CPU identity" "$TMP/p-shrike/$name.err"; then
+			pass "qemu_cpu_identity_$name"      # this host's KVM overrides it, and shrike says so
+		else
+			fail "qemu_cpu_identity_$name" "QEMU: $v; shrike: $w"
+		fi
+	done
 }
 
 suite_qemu() {
@@ -51,6 +167,7 @@ suite_qemu() {
 	mkdir -p "$TMP/bin"
 	ln -sf "$PWD/$SHRIKE" "$link"
 	qemu_cli_errors "$link"
+	qemu_listings "$link"
 	if ! have_kvm; then
 		skip qemu_harness "$NO_KVM_REASON"
 		return
@@ -78,6 +195,7 @@ suite_qemu() {
 		return
 	fi
 	pass qemu_harness_preflight
+	qemu_probe_runner "$link"
 	for a in "$TMP"/h-qemu/*.status; do
 		n=$(basename "$a" .status)
 		b=$TMP/h-shrike/$n.status
@@ -153,6 +271,9 @@ qemu_cli_errors() {
 		</dev/null >/dev/null 2>&1
 	[ "$(cat "$TMP/pid-victim")" = precious ] && pass qemu_pidfile_link_not_followed ||
 		fail qemu_pidfile_link_not_followed "the link's target now holds '$(cat "$TMP/pid-victim")'"
+	# fuzz/cmdline found dies=0 dividing by zero (SIGFPE).
+	qemu_expect qemu_smp_zero_dies 1 "qemu: could not open kernel file '$TMP/none': No such file or directory" \
+		"$q" -smp 2,dies=0 -kernel "$TMP/none"
 	qemu_expect qemu_err_smp 1 "qemu-system-x86_64: Parameter 'smp.cpus' expects integer" \
 		"$q" -kernel "$k" -smp foo
 	qemu_expect qemu_err_serial 1 "qemu-system-x86_64: -serial foo: 'foo' is not a valid char driver" \
@@ -206,6 +327,16 @@ qemu_cpu_models() {
 		pass cpu_model_vendor
 	else
 		fail cpu_model_vendor "$(cat "$TMP/out" "$TMP/err")"
+	fi
+	# A generic model: QEMU's qemu64 has no POPCNT and no 1 GiB pages.
+	run_vm 20 --kernel "$K/cpuinfo.elf" --cpu qemu64
+	if [ "$status" = 0 ] && grep -q "popcnt 0 pdpe1gb 0" "$TMP/out" &&
+		grep -q "level 0xd xlevel 0x8000000a family 15 model 107 stepping 1" "$TMP/out"; then
+		pass cpu_model_qemu64
+	elif [ "$status" = 0 ] && grep -q "whatever -cpu" "$TMP/err"; then
+		pass cpu_model_qemu64                # the host overrides some of it, and says so
+	else
+		fail cpu_model_qemu64 "status $status: $(cat "$TMP/out" "$TMP/err" | tr '\n' ' ')"
 	fi
 	run_vm 20 --kernel "$K/cpuinfo.elf" --cpu host,+nosuchflag
 	expect cpu_model_unknown_flag_refused 2 || true
