@@ -48,7 +48,8 @@ static void *worker(void *arg)
 {
 	struct migration *m = arg;
 
-	m->result = snapshot_save(m->q->vm, m->path, &m->st, m->error, sizeof(m->error));
+	m->result = snapshot_save(m->q->vm, m->path, m->q->migrate_max_bandwidth, &m->st, m->error,
+				  sizeof(m->error));
 	m->end_ns = now_ns();
 	if (eventfd_write(m->efd, 1) < 0)
 		log_error("migrate: cannot wake the main thread");

@@ -240,6 +240,28 @@ static void cmd_migrate_caps(struct qmp *q, const struct json *args, struct repl
 	empty(r);
 }
 
+/* max-bandwidth (bytes per second) limits how fast a save writes; shrike's
+ * default is no limit (QEMU's is 128 MiB/s, meant for networks). */
+static void cmd_migrate_params(struct qmp *q, const struct json *args, struct reply *r)
+{
+	const struct json *bw = json_get(args, "max-bandwidth");
+
+	if (bw && (bw->i < 0 || bw->i > (int64_t)SIZE_MAX)) {
+		fail(r, "GenericError", "Parameter 'max_bandwidth' expects an integer in the range "
+		     "of 0 to %zu bytes/second", SIZE_MAX);
+		return;
+	}
+	if (bw)
+		q->migrate_max_bandwidth = (uint64_t)bw->i;
+	empty(r);
+}
+
+static void cmd_query_migrate_params(struct qmp *q, const struct json *args, struct reply *r)
+{
+	(void)args;
+	jout_fmt(&r->ret, "{\"max-bandwidth\": %llu}", (unsigned long long)q->migrate_max_bandwidth);
+}
+
 static void cmd_migrate(struct qmp *q, const struct json *args, struct reply *r)
 {
 	char err[512];
@@ -276,6 +298,8 @@ static const struct command commands[] = {
 				    { "resume", JSON_BOOL, true } } },
 	{ "migrate-set-capabilities", cmd_migrate_caps, { { "capabilities", JSON_ARRAY, false } } },
 	{ "query-migrate", cmd_query_migrate, { { 0 } } },
+	{ "migrate-set-parameters", cmd_migrate_params, { { "max-bandwidth", JSON_INT, true } } },
+	{ "query-migrate-parameters", cmd_query_migrate_params, { { 0 } } },
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 

@@ -20,6 +20,7 @@ struct qmp {
 	bool pending_greeting;
 	bool negotiated;           /* qmp_capabilities done */
 	bool migration_events;     /* migrate-set-capabilities events */
+	uint64_t migrate_max_bandwidth;  /* migrate-set-parameters, bytes/s (0: none) */
 	struct json_splitter in;
 	struct json_out out;       /* not yet sent */
 	size_t out_sent;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -36,6 +37,8 @@ struct saver {
 	uint64_t ram_pages;
 	char *err;
 	size_t errlen;
+	uint64_t bytes_per_sec;    /* 0: as fast as the disk goes */
+	uint64_t written, t_start;
 };
 
 static struct snap_writer *add(struct saver *s, uint32_t type, uint32_t index, const char *name)
@@ -180,12 +183,33 @@ static int scan_ram(struct saver *s)
 
 /* ---- writing ---- */
 
-static int write_all(int fd, const void *buf, size_t n, uint64_t off)
+/* With a rate (QMP's max-bandwidth), sleeps until the bytes written so far
+ * are due. */
+static void throttle(struct saver *s)
+{
+	uint64_t due, now;
+	struct timespec ts;
+
+	if (!s->bytes_per_sec)
+		return;
+	due = s->t_start + (uint64_t)((double)s->written * 1e9 / (double)s->bytes_per_sec);
+	now = now_ns();
+	if (due <= now)
+		return;
+	ts.tv_sec = (time_t)((due - now) / 1000000000ull);
+	ts.tv_nsec = (long)((due - now) % 1000000000ull);
+	nanosleep(&ts, NULL);
+}
+
+#define THROTTLE_CHUNK (64u << 10)
+
+static int write_all(struct saver *s, int fd, const void *buf, size_t n, uint64_t off)
 {
 	const uint8_t *p = buf;
 
 	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		size_t len = s->bytes_per_sec && n > THROTTLE_CHUNK ? THROTTLE_CHUNK : n;
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -194,6 +218,8 @@ static int write_all(int fd, const void *buf, size_t n, uint64_t off)
 		p += w;
 		n -= (size_t)w;
 		off += (uint64_t)w;
+		s->written += (uint64_t)w;
+		throttle(s);
 	}
 	return 0;
 }
@@ -275,15 +301,15 @@ static int write_file(struct saver *s, int fd, struct snapshot_stats *st)
 			continue;
 		}
 		digest_update(&md, p->w.buf, p->w.len);
-		if (write_all(fd, p->w.buf, p->w.len, p->e.offset))
+		if (write_all(s, fd, p->w.buf, p->w.len, p->e.offset))
 			return -1;
 	}
-	if (write_all(fd, table, s->n * sizeof(table[0]), table_off))
+	if (write_all(s, fd, table, s->n * sizeof(table[0]), table_off))
 		return -1;
 	for (size_t i = 0; i < s->nruns; i++) {
 		const uint8_t *src = gpa_to_hva(&s->vm->mem, s->runs[i].gpa, s->runs[i].pages * SNAP_PAGE);
 
-		if (!src || write_all(fd, src, s->runs[i].pages * SNAP_PAGE, s->runs[i].offset))
+		if (!src || write_all(s, fd, src, s->runs[i].pages * SNAP_PAGE, s->runs[i].offset))
 			return -1;
 	}
 	memset(&h, 0, sizeof(h));
@@ -302,7 +328,7 @@ static int write_file(struct saver *s, int fd, struct snapshot_stats *st)
 		memcpy(page, &h, sizeof(h));
 		digest(page, sizeof(page), h.header_digest);
 		memcpy(page + SNAP_HEADER_DIGEST_AT, h.header_digest, DIGEST_SIZE);
-		if (write_all(fd, page, sizeof(page), 0) || ftruncate(fd, (off_t)size) < 0)
+		if (write_all(s, fd, page, sizeof(page), 0) || ftruncate(fd, (off_t)size) < 0)
 			return -1;
 	}
 	st->file_bytes = size;
@@ -366,8 +392,8 @@ static bool may_replace(const char *path, char *err, size_t errlen)
 	return true;
 }
 
-int snapshot_save(struct vm *vm, const char *path, struct snapshot_stats *st, char *err,
-		  size_t errlen)
+int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
+		  struct snapshot_stats *st, char *err, size_t errlen)
 {
 	struct saver *s = calloc(1, sizeof(*s));
 	uint64_t t0 = now_ns();
@@ -383,6 +409,8 @@ int snapshot_save(struct vm *vm, const char *path, struct snapshot_stats *st, ch
 	s->vm = vm;
 	s->err = err;
 	s->errlen = errlen;
+	s->bytes_per_sec = bytes_per_sec;
+	s->t_start = t0;
 	err_set(err, errlen, "cannot gather the VM's state");
 	fd = may_replace(path, err, errlen) ? open_temp(path, tmp, sizeof(tmp)) : -2;
 	created = fd >= 0;             /* only a file this save made is removed */

@@ -35,9 +35,10 @@ struct snapshot_stats {
 	uint64_t duration_ns;
 };
 
-/* Saves a paused VM to path.  Returns 0, or -1 with a message. */
-int snapshot_save(struct vm *vm, const char *path, struct snapshot_stats *st, char *err,
-		  size_t errlen);
+/* Saves a paused VM to path, writing at most bytes_per_sec (0: no limit;
+ * QMP's max-bandwidth).  Returns 0, or -1 with a message. */
+int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
+		  struct snapshot_stats *st, char *err, size_t errlen);
 
 /* Opens and checks a snapshot file.  Returns NULL with a one-line message. */
 struct snapshot *snapshot_open(const char *path, char *err, size_t errlen);

@@ -38,7 +38,7 @@ static uint64_t make_snapshot(void)
 	usleep(300000);
 	if (!vm_pause(&h.vm, PAUSE_MIGRATE))
 		return 0;
-	r = snapshot_save(&h.vm, path, &st, err, sizeof(err));
+	r = snapshot_save(&h.vm, path, 0, &st, err, sizeof(err));
 	if (r)
 		printf("  save: %s\n", err);
 	vm_request_stop(&h.vm, STOP_QUIT, 0);
