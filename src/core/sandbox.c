@@ -6,6 +6,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -45,6 +46,13 @@ static const char *const vcpu_calls[] = {
 	"timerfd_settime", "timerfd_gettime",   /* the guest programs the PIT */
 };
 
+/* A device's I/O thread (virtio/pci.c): its queues' eventfds, its backing
+ * file, interrupts (KVM_SIGNAL_MSI, below). */
+static const char *const io_calls[] = {
+	"read", "poll", "ppoll", "pread64", "pwrite64", "preadv", "pwritev", "fdatasync", "fsync",
+	"fallocate", "io_uring_enter",
+};
+
 /* The vCPU's own ioctls, and the VM's that devices use at run time. */
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_SREGS2,
@@ -54,6 +62,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_GET_MP_STATE, KVM_SET_MP_STATE, KVM_TRANSLATE, KVM_INTERRUPT, KVM_SET_GUEST_DEBUG,
 	KVM_GET_CPUID2, KVM_NMI, KVM_KVMCLOCK_CTRL,
 	KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI,
+	KVM_IOEVENTFD,                          /* a virtio BAR moved */
 	TCGETS, TCSETS, TCSETSW, TCSETSF,       /* the terminal, restored on a fatal signal */
 };
 
@@ -65,7 +74,7 @@ static const unsigned long main_ioctls[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *role_name[] = { [ROLE_MAIN] = "main", [ROLE_VCPU] = "vCPU" };
+static const char *role_name[] = { [ROLE_MAIN] = "main", [ROLE_VCPU] = "vCPU", [ROLE_IO] = "I/O" };
 
 enum sandbox_mode sandbox_default_mode(void)
 {
@@ -121,8 +130,18 @@ static int build(scmp_filter_ctx ctx, enum sandbox_role role, char *err, size_t 
 		err_set(err, errlen, "seccomp: cannot set the rule for tgkill");
 		return -1;
 	}
+	if (role == ROLE_IO &&
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0)) {
+		/* glibc's malloc opens /proc/sys/vm/overcommit_memory when a
+		 * thread's arena shrinks (an I/O thread's, at its exit): refused,
+		 * quietly; malloc then keeps the memory. */
+		err_set(err, errlen, "seccomp: cannot set the rule for openat");
+		return -1;
+	}
 	if (role == ROLE_VCPU)
 		return allow_calls(ctx, vcpu_calls, N(vcpu_calls), err, errlen);
+	if (role == ROLE_IO)
+		return allow_calls(ctx, io_calls, N(io_calls), err, errlen);
 	if (allow_calls(ctx, main_calls, N(main_calls), err, errlen) ||
 	    allow_ioctls(ctx, main_ioctls, N(main_ioctls), err, errlen))
 		return -1;
@@ -169,8 +188,8 @@ int sandbox_install(enum sandbox_role role, enum sandbox_mode mode, char *err, s
 
 const char *const *sandbox_syscalls(enum sandbox_role role, size_t *n)
 {
-	static const char *list[2][N(common_calls) + N(main_calls) + N(vcpu_calls) + 1];
-	static size_t len[2];
+	static const char *list[3][N(common_calls) + N(main_calls) + N(vcpu_calls) + N(io_calls) + 1];
+	static size_t len[3];
 
 	if (!len[role]) {
 		size_t k = 0;
@@ -180,9 +199,12 @@ const char *const *sandbox_syscalls(enum sandbox_role role, size_t *n)
 		if (role == ROLE_MAIN)
 			for (size_t i = 0; i < N(main_calls); i++)
 				list[role][k++] = main_calls[i];
-		else
+		else if (role == ROLE_VCPU)
 			for (size_t i = 0; i < N(vcpu_calls); i++)
 				list[role][k++] = vcpu_calls[i];
+		else
+			for (size_t i = 0; i < N(io_calls); i++)
+				list[role][k++] = io_calls[i];
 		len[role] = k;
 	}
 	*n = len[role];
@@ -191,19 +213,33 @@ const char *const *sandbox_syscalls(enum sandbox_role role, size_t *n)
 
 /* ---- a forbidden call ---- */
 
+/* System call names, resolved once before any filter: the handler may not
+ * allocate (the forbidden call can come from inside malloc, holding its
+ * lock: a thread's exit trimming its arena opens a /proc file). */
+#define MAX_SYSCALL_NR 512
+static char syscall_names[MAX_SYSCALL_NR][24];
+
+static void resolve_syscall_names(void)
+{
+	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		snprintf(syscall_names[nr], sizeof(syscall_names[nr]), "%s", name ? name : "?");
+		free(name);
+	}
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
-	char line[256], *name;
+	char line[256];
 	int nr = si->si_syscall, n;
 	ssize_t w;
 
 	(void)sig, (void)ctx;
 	terminal_restore();
-	/* Not async-signal-safe, but the process ends here. */
-	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 	n = snprintf(line, sizeof(line), "%s: seccomp: thread '%s' made the forbidden system call "
 		     "%s (%d); ending (--seccomp log to find what a feature needs)\n", log_program(),
-		     thread_name, name ? name : "?", nr);
+		     thread_name, nr >= 0 && nr < MAX_SYSCALL_NR ? syscall_names[nr] : "?", nr);
 	w = write(STDERR_FILENO, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	(void)w;
 	_exit(1);
@@ -213,6 +249,7 @@ void sandbox_signals_init(void)
 {
 	struct sigaction sa;
 
+	resolve_syscall_names();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;

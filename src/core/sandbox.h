@@ -27,7 +27,7 @@
 #include <stddef.h>
 
 enum sandbox_mode { SANDBOX_OFF, SANDBOX_ON, SANDBOX_LOG };
-enum sandbox_role { ROLE_MAIN, ROLE_VCPU };
+enum sandbox_role { ROLE_MAIN, ROLE_VCPU, ROLE_IO };
 
 /* What --seccomp means when not given (off in sanitizer builds). */
 enum sandbox_mode sandbox_default_mode(void);
