@@ -246,9 +246,9 @@ static void cmd_migrate_params(struct qmp *q, const struct json *args, struct re
 {
 	const struct json *bw = json_get(args, "max-bandwidth");
 
-	if (bw && (bw->i < 0 || bw->i > (int64_t)SIZE_MAX)) {
+	if (bw && bw->i < 0) {
 		fail(r, "GenericError", "Parameter 'max_bandwidth' expects an integer in the range "
-		     "of 0 to %zu bytes/second", SIZE_MAX);
+		     "of 0 to %lld bytes/second", (long long)INT64_MAX);
 		return;
 	}
 	if (bw)
