@@ -33,7 +33,7 @@ HOST_LDFLAGS := -pthread
 # The decompressors and nettle are linked statically: each shared library
 # costs the dynamic loader about 0.1 ms at every start, and a small VM's
 # whole life is a few milliseconds.  (Debian ships no static libZydis.)
-HOST_LIBS := -Wl,-Bstatic -llz4 -lz -llzma -lzstd -lbz2 -lnettle -lseccomp -Wl,-Bdynamic -lZydis
+HOST_LIBS := -Wl,-Bstatic -llz4 -lz -llzma -lzstd -lbz2 -lnettle -lseccomp -luring -Wl,-Bdynamic -lZydis
 # ThreadSanitizer (make check-tsan): the concurrency suites.
 ifeq ($(TSAN),1)
 HOST_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer

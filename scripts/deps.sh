@@ -9,7 +9,7 @@
 # As root: apt-get installs them.  Otherwise: one line with the command to
 # run, and status 1.  Where dpkg is missing (not Debian), nothing is checked.
 set -u
-BUILD_PKGS="gcc make binutils libc6-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev nettle-dev libzydis-dev libseccomp-dev"
+BUILD_PKGS="gcc make binutils libc6-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev nettle-dev libzydis-dev libseccomp-dev liburing-dev"
 TEST_PKGS="python3 gdb qemu-system-x86 cpio lz4 clang libclang-rt-14-dev busybox-static"
 
 # The nested test VM (tests/nested/): QEMU, busybox, and what builds its image.

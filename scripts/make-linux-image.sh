@@ -7,11 +7,16 @@
 #                      reports the CPU count and memory, does what
 #                      shrike.mode= asks, then powers off); remade when
 #                      scripts/linux-init changes
-# Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4.
+#   modules/           the kernel's virtio modules (PCI transport, blk, rng,
+#                      console) with their dependencies, for
+#                      shrike.mode=virtio
+# Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4, objcopy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-guest-images/linux}
-INIT=$PWD/scripts/linux-init
+ROOT=$PWD
+INIT=$ROOT/scripts/linux-init
+MODULES="virtio_pci virtio_blk virtio_rng virtio_console"
 mkdir -p "$OUT"
 cd "$OUT"
 
@@ -19,7 +24,12 @@ cd "$OUT"
 make_initramfs() {
 	rm -rf root && mkdir -p root/bin root/proc root/sys root/dev
 	cp busybox root/bin/
-	for l in sh mount cat grep awk uname poweroff reboot sleep; do ln -sf busybox root/bin/$l; done
+	for l in sh mount umount mkdir cat grep awk uname poweroff reboot sleep insmod ls dd head od \
+		sync blkdiscard mke2fs; do
+		ln -sf busybox root/bin/$l
+	done
+	mkdir -p root/lib/modules
+	cp modules/* root/lib/modules/
 	mknod -m 600 root/dev/console c 5 1
 	cp "$INIT" root/init
 	chmod 755 root/init
@@ -28,11 +38,11 @@ make_initramfs() {
 	mv initramfs.cpio.gz.tmp initramfs.cpio.gz
 }
 
-if [ -s bzImage ] && [ -s vmlinux ] && [ -s busybox ]; then
+if [ -s bzImage ] && [ -s vmlinux ] && [ -s busybox ] && [ -s modules/order ]; then
 	[ -s initramfs.cpio.gz ] && [ initramfs.cpio.gz -nt "$INIT" ] || make_initramfs
 	exit 0
 fi
-for tool in cpio lz4 gzip; do
+for tool in cpio lz4 gzip objcopy; do
 	command -v $tool >/dev/null || { echo "make-linux-image: $tool is missing" >&2; exit 1; }
 done
 pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
@@ -55,6 +65,9 @@ lz4 -dc payload >../vmlinux.tmp 2>/dev/null || true   # the trailing size word u
 [ -s ../vmlinux.tmp ] || { echo "make-linux-image: lz4 -dc of the payload failed" >&2; exit 1; }
 
 cp busybox/bin/busybox ../busybox
+rm -rf ../modules
+# shellcheck disable=SC2086
+"$ROOT/scripts/kmodules.sh" "$(echo kernel/lib/modules/*/kernel)" ../modules $MODULES
 cd ..
 mv bzImage.tmp bzImage
 mv vmlinux.tmp vmlinux

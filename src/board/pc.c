@@ -37,11 +37,38 @@ static const struct board_slot pc[] = {
 	{ &acpi_pm_model,    { .base = ACPI_PM_BASE, .irq = 9 },       NULL },
 	{ &rtc_model,        { .base = 0x70, .irq = 8 },               NULL },
 	{ &i8042_model,      { .base = 0x60, .irq = 1 },               NULL },
-	{ &pci_cf8_model,    { .base = 0xcf8 },                        NULL },
+	{ &pci_model,        { .base = 0xcf8 },                        NULL },
 	{ &vmport_model,     { .base = 0x5658 },                       want_vmport },
 	{ &vapic_model,      { .base = 0x7e },                         want_vapic },
 	{ &pc_testdev_model, { .base = 0xe0 },                         want_pc_testdev },
 };
+
+/* PCI devices, after the bus (the pci slot above) exists. */
+static int create_pci_devices(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		struct device_params p = { .config = &vm->cfg.disks[i] };
+
+		if (virtio_blk_model.create(vm, &p)) {
+			log_error("cannot create the virtio-blk device for %s", vm->cfg.disks[i].path);
+			return -1;
+		}
+	}
+	if (vm->cfg.pci_testdev && pci_testdev_model.create(vm, &(struct device_params){ 0 })) {
+		log_error("cannot create the pci-testdev device");
+		return -1;
+	}
+	if (vm->cfg.console_virtio &&
+	    virtio_console_model.create(vm, &(struct device_params){ .chardev = &vm->console })) {
+		log_error("cannot create the virtio-console device");
+		return -1;
+	}
+	if (vm->cfg.rng && virtio_rng_model.create(vm, &(struct device_params){ 0 })) {
+		log_error("cannot create the virtio-rng device");
+		return -1;
+	}
+	return 0;
+}
 
 int board_pc_create(struct vm *vm)
 {
@@ -61,5 +88,5 @@ int board_pc_create(struct vm *vm)
 			return -1;
 		}
 	}
-	return 0;
+	return create_pci_devices(vm);
 }

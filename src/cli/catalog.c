@@ -3,18 +3,34 @@
 #include <string.h>
 
 static const struct device_prop debug_exit_props[] = {
-	{ "iobase", "uint32", "1281" },
-	{ "iosize", "uint32", "2" },
-	{ NULL, NULL, NULL },
+	{ "iobase", "uint32", NULL, "1281" },
+	{ "iosize", "uint32", NULL, "2" },
+	{ NULL, NULL, NULL, NULL },
 };
 
-/* In QEMU's category order, then by name (QEMU sorts each category). */
+static const struct device_prop virtio_blk_props[] = {
+	{ "drive", "str", "Node name or ID of a block device to use as a backend", NULL },
+	{ "serial", "str", NULL, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* By name, as QEMU sorts them; printed by category. */
 static const struct device_entry devices[] = {
-	{ "isa-debug-exit", "ISA", NULL, "Misc", debug_exit_props,
+	{ "isa-debug-exit", "ISA", NULL, NULL, "Misc", debug_exit_props,
 	  "a write of v to port 0xf4 ends the VM with status (v << 1) | 1 (always present)" },
-	{ "pc-testdev", "ISA", NULL, "Misc", NULL,
+	{ "pc-testdev", "ISA", NULL, NULL, "Misc", NULL,
 	  "QEMU's test device: scratch ports 0xe0/0xe8, flush page 0xe4, IRQ lines at 0x2000, "
 	  "scratch MMIO at 0xff000000" },
+	{ "virtconsole", "virtio-serial-bus", NULL, NULL, "Input", NULL,
+	  "with virtio-serial-pci: hvc0 on the console's backend (--console virtio)" },
+	{ "virtio-serial-pci", "PCI", "virtio-serial", NULL, "Input", NULL,
+	  "virtio-console with one port, for virtconsole" },
+	{ "pci-testdev", "PCI", NULL, "PCI Test Device", "Misc", NULL,
+	  "QEMU's PCI test device: test registers behind a memory and an I/O BAR" },
+	{ "virtio-blk-pci", "PCI", "virtio-blk", NULL, "Storage", virtio_blk_props,
+	  "a raw disk image (--disk PATH[,ro][,serial=S])" },
+	{ "virtio-rng-pci", "PCI", "virtio-rng", NULL, "Misc", NULL,
+	  "the entropy device, from the host's getrandom() (--rng)" },
 };
 
 /* QEMU's categories, in its order (hw/core/qdev's DEVICE_CATEGORY_*). */
@@ -33,7 +49,7 @@ bool is_help(const char *s)
 const struct device_entry *catalog_device(const char *name)
 {
 	for (size_t i = 0; i < N(devices); i++)
-		if (!strcmp(devices[i].name, name))
+		if (!strcmp(devices[i].name, name) || (devices[i].alias && !strcmp(devices[i].alias, name)))
 			return &devices[i];
 	return NULL;
 }
@@ -56,6 +72,8 @@ void catalog_print_devices(FILE *f)
 			fprintf(f, "name \"%s\"", d->name);
 			if (d->bus)
 				fprintf(f, ", bus %s", d->bus);
+			if (d->alias)
+				fprintf(f, ", alias \"%s\"", d->alias);
 			if (d->desc)
 				fprintf(f, ", desc \"%s\"", d->desc);
 			fputc('\n', f);
@@ -74,7 +92,11 @@ void catalog_print_device_props(FILE *f, const struct device_entry *d)
 	fprintf(f, "%s options:\n", d->name);
 	for (const struct device_prop *p = d->props; p->name; p++) {
 		snprintf(left, sizeof(left), "  %s=<%s>", p->name, p->type);
-		fprintf(f, "%-24s - ", left);
+		if (!p->desc && !p->def) {
+			fprintf(f, "%s\n", left);
+			continue;
+		}
+		fprintf(f, "%-24s - %s", left, p->desc ? p->desc : "");
 		if (p->def)
 			fprintf(f, " (default: %s)", p->def);
 		fputc('\n', f);
@@ -83,11 +105,11 @@ void catalog_print_device_props(FILE *f, const struct device_entry *d)
 
 void catalog_print_devices_native(FILE *f)
 {
-	fprintf(f, "Devices (--device NAME; QEMU's -device takes the same names):\n");
+	fprintf(f, "Devices (QEMU's -device takes these names):\n");
 	for (size_t i = 0; i < N(devices); i++)
 		fprintf(f, "  %-16s %s\n", devices[i].name, devices[i].about);
-	fprintf(f, "Built in: 8250 UART (COM1), i8042, RTC/CMOS, ACPI PM, fw_cfg, PCI 0xcf8/0xcf9, "
-		   "VMware backdoor, vapic; split irqchip: 8259 PIC, IOAPIC, 8254 PIT.\n");
+	fprintf(f, "Built in: 8250 UART (COM1), i8042, RTC/CMOS, ACPI PM, fw_cfg, the PCI host "
+		   "(0xcf8/0xcfc, 0xcf9), VMware backdoor, vapic; split irqchip: 8259 PIC, IOAPIC, 8254 PIT.\n");
 }
 
 void catalog_print_machines(FILE *f)

@@ -13,12 +13,15 @@
 #include <stdio.h>
 
 struct device_prop {
-	const char *name, *type, *def;   /* def: QEMU's "(default: ...)" text */
+	const char *name, *type;
+	const char *desc;                /* QEMU's description, or NULL */
+	const char *def;                 /* QEMU's "(default: ...)" text, or NULL */
 };
 
 struct device_entry {
 	const char *name;
-	const char *bus;                 /* "ISA" */
+	const char *bus;                 /* "ISA", "PCI" */
+	const char *alias;               /* QEMU's short name, or NULL */
 	const char *desc;                /* NULL: QEMU gives none */
 	const char *category;            /* QEMU's heading, without " devices:" */
 	const struct device_prop *props; /* NULL-terminated, or NULL */

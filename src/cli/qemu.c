@@ -18,6 +18,7 @@
 
 #define MAX_CHARDEVS 8
 #define MAX_SUBOPTS 16
+#define MAX_DRIVES MAX_DISKS
 
 struct chardev_def {
 	char id[64];
@@ -34,6 +35,13 @@ struct qemu_cmdline {
 	const char *serial;                    /* the first -serial */
 	struct chardev_def chardev[MAX_CHARDEVS];
 	unsigned nchardevs;
+	struct drive_def {                     /* -drive if=none, for -device virtio-blk-pci */
+		char id[64];
+		struct disk_config disk;
+	} drive[MAX_DRIVES];
+	unsigned ndrives;
+	bool virtio_serial;                    /* -device virtio-serial-pci */
+	const char *virtconsole;               /* -device virtconsole,chardev=: the chardev */
 	char ignore[512];                      /* devices to ignore, comma-separated */
 	int done_status;                       /* -version, -help: end with this */
 	bool done;
@@ -290,6 +298,152 @@ static int opt_chardev(struct qemu_cmdline *q, char *arg)
 	return 0;
 }
 
+/* ---- -drive and the virtio devices ---- */
+
+static int add_disk(struct qemu_cmdline *q, const char *what, const struct disk_config *d)
+{
+	if (q->cfg->ndisks == MAX_DISKS)
+		return fail(q, "%s: shrike takes at most %d disks", what, MAX_DISKS);
+	q->cfg->disks[q->cfg->ndisks++] = *d;
+	return 0;
+}
+
+/* Options of -drive that only tune QEMU's block layer. */
+static bool drive_tuning(const char *k)
+{
+	static const char *const keys[] = { "cache", "aio", "discard", "detect-zeroes", "media",
+					    "werror", "rerror", "cache.direct", "cache.no-flush" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+static int drive_option(struct qemu_cmdline *q, const char *orig, const struct subopt *o,
+			struct disk_config *d, const char **iface, const char **id)
+{
+	bool ro;
+
+	if (!o->key)
+		return fail(q, "-drive %s: Invalid parameter '%s'", orig, o->val);
+	if (!strcmp(o->key, "file")) {
+		d->path = o->val;
+	} else if (!strcmp(o->key, "if")) {
+		*iface = o->val;
+	} else if (!strcmp(o->key, "id")) {
+		*id = o->val;
+	} else if (!strcmp(o->key, "format")) {
+		if (strcmp(o->val, "raw"))
+			return fail(q, "-drive %s: shrike reads raw images only (format=raw), not '%s'",
+				    orig, o->val);
+	} else if (!strcmp(o->key, "readonly") || !strcmp(o->key, "read-only")) {
+		if (!on_off(o->val, &ro))
+			return fail(q, "-drive %s: Parameter 'read-only' expects 'on' or 'off'", orig);
+		d->readonly = ro;
+	} else if (!strcmp(o->key, "serial")) {
+		if (strlen(o->val) > 20)
+			return fail(q, "-drive %s: serial is longer than 20 characters", orig);
+		memcpy(d->serial, o->val, strlen(o->val));
+	} else if (!drive_tuning(o->key)) {
+		return fail(q, "-drive %s: Block format 'raw' does not support the option '%s'", orig,
+			    o->key);
+	}
+	return 0;
+}
+
+static int opt_drive(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	struct disk_config d = { 0 };
+	const char *iface = "ide", *id = NULL;
+	char orig[320];
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "%s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	for (unsigned i = 0; i < n; i++)
+		if (drive_option(q, orig, &o[i], &d, &iface, &id))
+			return -1;
+	if (strcmp(iface, "virtio") && strcmp(iface, "none"))
+		return fail(q, "-drive %s: shrike's disks are virtio: if=virtio, or if=none with "
+			    "-device virtio-blk-pci,drive=ID (not if=%s)", orig, iface);
+	if (!d.path)
+		return fail(q, "-drive %s: shrike has no empty drives (file= is required)", orig);
+	if (access(d.path, d.readonly ? R_OK : R_OK | W_OK))
+		return fail(q, "-drive %s: Could not open '%s': %s", orig, d.path, strerror(errno));
+	if (!strcmp(iface, "virtio"))
+		return add_disk(q, "-drive", &d);
+	if (!id)
+		return fail(q, "-drive %s: if=none needs an id= for -device to name", orig);
+	if (q->ndrives == MAX_DRIVES)
+		return fail(q, "-drive %s: too many drives", orig);
+	snprintf(q->drive[q->ndrives].id, sizeof(q->drive[0].id), "%s", id);
+	q->drive[q->ndrives++].disk = d;
+	return 0;
+}
+
+/* virtio-serial-pci with one virtconsole port: shrike's virtio-console, on
+ * the console's backend (one port, no multiport). */
+static int virtio_serial_device(struct qemu_cmdline *q, const char *name, const char *orig,
+				struct subopt *o, unsigned n)
+{
+	const char *chardev = NULL;
+
+	for (unsigned i = 1; i < n; i++) {
+		if (o[i].key && !strcmp(o[i].key, "chardev") && !strcmp(name, "virtconsole"))
+			chardev = o[i].val;
+		else if (!(o[i].key && (!strcmp(o[i].key, "id") || !strcmp(o[i].key, "name"))))
+			return fail(q, "-device %s: Property '%s.%s' not found", orig, name,
+				    o[i].key ? o[i].key : o[i].val);
+	}
+	if (!strcmp(name, "virtio-serial-pci")) {
+		q->virtio_serial = true;
+		return 0;
+	}
+	if (!q->virtio_serial)
+		return fail(q, "-device %s: No 'virtio-serial-bus' bus found for device 'virtconsole'",
+			    orig);
+	if (q->virtconsole)
+		return fail(q, "-device %s: shrike's virtio-serial has one port", orig);
+	if (!chardev)
+		return fail(q, "-device %s: shrike's virtconsole needs chardev=", orig);
+	q->virtconsole = chardev;
+	q->cfg->console_virtio = true;
+	return 0;
+}
+
+static int virtio_blk_device(struct qemu_cmdline *q, const char *orig, struct subopt *o,
+			     unsigned n)
+{
+	const char *drive = NULL, *serial = NULL;
+	struct disk_config d;
+
+	for (unsigned i = 1; i < n; i++) {
+		if (o[i].key && !strcmp(o[i].key, "drive"))
+			drive = o[i].val;
+		else if (o[i].key && !strcmp(o[i].key, "serial"))
+			serial = o[i].val;
+		else
+			return fail(q, "-device %s: Property 'virtio-blk-pci.%s' not found", orig,
+				    o[i].key ? o[i].key : o[i].val);
+	}
+	if (!drive)
+		return fail(q, "-device %s: drive property not set", orig);
+	for (unsigned i = 0; i < q->ndrives; i++) {
+		if (strcmp(q->drive[i].id, drive))
+			continue;
+		d = q->drive[i].disk;
+		if (serial && strlen(serial) <= 20) {
+			memset(d.serial, 0, sizeof(d.serial));
+			memcpy(d.serial, serial, strlen(serial));
+		}
+		return add_disk(q, "-device", &d);
+	}
+	return fail(q, "-device %s: Property 'virtio-blk-pci.drive' can't find value '%s'", orig,
+		    drive);
+}
+
 /* ---- -device ---- */
 
 static bool ignored_device(const struct qemu_cmdline *q, const char *name)
@@ -371,9 +525,25 @@ static int opt_device(struct qemu_cmdline *q, char *arg)
 		return fail(q, "-device %s: '%s' is not a valid device model name", orig, o[0].val);
 	if (!strcmp(d->name, "isa-debug-exit"))
 		return debug_exit_props(q, orig, o, n);
+	if (!strcmp(d->name, "virtio-blk-pci"))
+		return virtio_blk_device(q, orig, o, n);
+	if (!strcmp(d->name, "virtio-serial-pci") || !strcmp(d->name, "virtconsole"))
+		return virtio_serial_device(q, d->name, orig, o, n);
 	if (n > 1)
 		return fail(q, "-device %s: Property '%s.%s' not found", orig, d->name,
 			    o[1].key ? o[1].key : o[1].val);
+	if (!strcmp(d->name, "pci-testdev")) {
+		if (q->cfg->pci_testdev)
+			return fail(q, "-device %s: shrike has one %s", orig, d->name);
+		q->cfg->pci_testdev = true;
+		return 0;
+	}
+	if (!strcmp(d->name, "virtio-rng-pci")) {
+		if (q->cfg->rng)
+			return fail(q, "-device %s: shrike has one %s", orig, d->name);
+		q->cfg->rng = true;
+		return 0;
+	}
 	if (q->cfg->pc_testdev)
 		return fail(q, "-device %s: shrike has one %s", orig, d->name);
 	q->cfg->pc_testdev = true;
@@ -534,6 +704,8 @@ static void usage(void)
 	       "-vga none  -serial stdio|none|null|mon:stdio|file:PATH|unix:PATH|chardev:ID\n"
 	       "-chardev stdio|null|file|socket,id=ID[,path=PATH]  -monitor none\n"
 	       "-device isa-debug-exit[,iobase=,iosize=]  -device pc-testdev  -ignore-device NAME\n"
+	       "-drive file=IMG,if=virtio|none[,format=raw,readonly=on,serial=S,id=ID]\n"
+	       "-device virtio-blk-pci,drive=ID[,serial=S]  -device virtio-rng-pci\n"
 	       "-device|-cpu|-machine|-accel|-chardev help   (or ?): what shrike offers\n"
 	       "-no-reboot  -no-shutdown  -S  -s  -gdb tcp::PORT|unix:PATH  -qmp unix:PATH,server=on\n"
 	       "-name NAME  -uuid UUID  -rtc base=utc|localtime|DATE  -global ...  -d guest_errors\n"
@@ -708,6 +880,7 @@ static const struct qopt options[] = {
 	{ "machine", A_ARG, opt_machine },   { "M", A_ARG, opt_machine },
 	{ "accel", A_ARG, set_accel },       { "enable-kvm", A_NONE, opt_ignored },
 	{ "cpu", A_ARG, opt_cpu },           { "device", A_ARG, opt_device },
+	{ "drive", A_ARG, opt_drive },
 	{ "name", A_ARG, opt_name },         { "uuid", A_ARG, opt_uuid },
 	{ "monitor", A_ARG, opt_monitor },   { "qmp", A_ARG, opt_qmp },
 	{ "gdb", A_ARG, opt_gdb },           { "s", A_NONE, set_gdb_default },
@@ -748,6 +921,27 @@ static int finish(struct qemu_cmdline *q)
 		return -1;
 	if (!q->serial && q->nographic)
 		kind = SERIAL_STDIO;
+	if (q->virtconsole) {
+		/* One console backend: the UART's output and hvc0 share it. */
+		char spec[80];
+		enum serial_backend vkind;
+		const char *vpath = NULL;
+		bool known = false;
+
+		for (unsigned i = 0; i < q->nchardevs; i++)
+			known |= !strcmp(q->chardev[i].id, q->virtconsole);
+		if (!known)
+			return fail(q, "-device virtconsole,chardev=%s: Property 'virtconsole.chardev' "
+				    "can't find value '%s'", q->virtconsole, q->virtconsole);
+		snprintf(spec, sizeof(spec), "chardev:%s", q->virtconsole);
+		if (chardev_backend(q, spec, "-device virtconsole", &vkind, &vpath))
+			return -1;
+		if (q->serial && (vkind != kind || (vpath && path && strcmp(vpath, path))))
+			return fail(q, "-device virtconsole,chardev=%s: shrike has one console backend; "
+				    "-serial and virtconsole must name the same one", q->virtconsole);
+		kind = vkind;
+		path = vpath;
+	}
 	c->serial = kind;
 	c->serial_path = path;
 	/* QEMU builds the multiboot command line from the kernel's name and

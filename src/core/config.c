@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/hex.h"
@@ -148,6 +149,44 @@ static int parse_serial(struct vm_config *cfg, const char *val, char *err, size_
 }
 
 /* Options that take a value. */
+/* --disk PATH[,ro][,serial=S]: a raw image as a virtio-blk disk.  The
+ * file must be there and readable (writable unless ro) now: a typo is a
+ * usage error, not a VM that fails later. */
+static int parse_disk(struct vm_config *cfg, char *val, char *err, size_t errlen)
+{
+	struct disk_config *d;
+	char *save = NULL, *item;
+
+	if (cfg->ndisks == MAX_DISKS) {
+		err_set(err, errlen, "--disk: at most %d disks", MAX_DISKS);
+		return -1;
+	}
+	d = &cfg->disks[cfg->ndisks];
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(val, ",", &save);
+	if (!d->path || !*d->path) {
+		err_set(err, errlen, "--disk: expected PATH[,ro][,serial=S]");
+		return -1;
+	}
+	while ((item = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(item, "ro")) {
+			d->readonly = true;
+		} else if (!strncmp(item, "serial=", 7) && strlen(item + 7) <= 20) {
+			memcpy(d->serial, item + 7, strlen(item + 7));
+		} else {
+			err_set(err, errlen, "--disk %s: unknown option '%s' (ro, serial=S of at most "
+				"20 characters)", d->path, item);
+			return -1;
+		}
+	}
+	if (access(d->path, d->readonly ? R_OK : R_OK | W_OK)) {
+		err_set(err, errlen, "--disk %s: %s", d->path, strerror(errno));
+		return -1;
+	}
+	cfg->ndisks++;
+	return 0;
+}
+
 static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char *err,
 			size_t errlen)
 {
@@ -233,10 +272,23 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		if (cpu_model_parse(val, &m, false, err, errlen))
 			return -1;
 		cfg->cpu_model = val;
+	} else if (!strcmp(opt, "--console")) {
+		if (strcmp(val, "virtio") && strcmp(val, "serial")) {
+			err_set(err, errlen, "--console: expected serial or virtio, got '%s'", val);
+			return -1;
+		}
+		cfg->console_virtio = !strcmp(val, "virtio");
+	} else if (!strcmp(opt, "--disk")) {
+		if (parse_disk(cfg, val, err, errlen))
+			return -1;
 	} else if (!strcmp(opt, "--device")) {
 		/* isa-debug-exit is always there; pc-testdev on request. */
 		if (!strcmp(val, "pc-testdev")) {
 			cfg->pc_testdev = true;
+		} else if (!strcmp(val, "pci-testdev")) {
+			cfg->pci_testdev = true;
+		} else if (!strcmp(val, "virtio-rng-pci") || !strcmp(val, "virtio-rng")) {
+			cfg->rng = true;
 		} else if (strcmp(val, "isa-debug-exit")) {
 			err_set(err, errlen, "--device: unknown device '%s' (--device help lists them)",
 				val);
@@ -283,6 +335,10 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 
 static int parse_flag(struct vm_config *cfg, const char *opt)
 {
+	if (!strcmp(opt, "--rng")) {
+		cfg->rng = true;
+		return 0;
+	}
 	if (!strcmp(opt, "--trace-msrs"))
 		cfg->trace_msrs = true;
 	else if (!strcmp(opt, "--stats"))

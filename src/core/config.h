@@ -27,6 +27,14 @@ struct module_arg {
 	const char *args;          /* may be NULL */
 };
 
+#define MAX_DISKS 8
+
+struct disk_config {
+	const char *path;
+	bool readonly;
+	char serial[21];           /* VIRTIO_BLK_ID_BYTES, not NUL-terminated when full */
+};
+
 struct vm_config {
 	const char *kernel_path;
 	enum kernel_format kernel_format;
@@ -53,6 +61,11 @@ struct vm_config {
 	uint16_t debug_exit_size;  /* 0: 4 */
 	enum debug_exit_status debug_exit_status;
 	bool pc_testdev;           /* QEMU's pc-testdev (-device pc-testdev) */
+	bool pci_testdev;          /* QEMU's pci-testdev */
+	struct disk_config disks[MAX_DISKS];   /* --disk, virtio-blk */
+	unsigned ndisks;
+	bool rng;                  /* --rng, virtio-rng */
+	bool console_virtio;       /* --console virtio: hvc0 takes the console's input */
 	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
 	bool no_shutdown;          /* a guest power-off stops the VM, does not end it */
 	bool emulate;              /* complete what KVM's emulator cannot (x86/emulate) */

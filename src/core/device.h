@@ -33,6 +33,7 @@ struct device_params {
 	uint64_t size;             /* 0: the model's own size */
 	unsigned irq;              /* ISA line, if it has one */
 	struct chardev *chardev;   /* serial ports */
+	const void *config;        /* the model's own settings (a disk's, ...) */
 };
 
 struct device_model {

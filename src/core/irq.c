@@ -94,6 +94,20 @@ void irq_fire(struct vm *vm, unsigned gsi)
 		log_limited(&vm->rl, "KVM_IRQ_LINE (MSI route %u) failed: %s", gsi, strerror(errno));
 }
 
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+			       .data = data };
+
+	__atomic_fetch_add(&vm->irq.count.msi_fired, 1, __ATOMIC_RELAXED);
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0) {
+		log_limited(&vm->rl, "KVM_SIGNAL_MSI (0x%llx, 0x%x) failed: %s",
+			    (unsigned long long)addr, data, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* ---- creation ---- */
 
 static int create_split(struct vm *vm)

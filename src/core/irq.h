@@ -70,6 +70,10 @@ int irq_create(struct vm *vm);
 /* Raises or lowers ISA line `irq` (0..15), or GSI 16..23. */
 void vm_set_irq(struct vm *vm, unsigned irq, bool level);
 
+/* A PCI device's MSI (MSI-X entry): KVM delivers it to the LAPICs, in
+ * either mode.  0 or -errno (logged, rate-limited). */
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
 /* Split mode, from the devices: */
 /* The PIC's INT output changed (called under the PIC's lock). */
 void irq_pic_output(struct vm *vm, bool level);

@@ -48,8 +48,19 @@ extern const struct device_model i8042_model;
  * at 0x2000, a scratch MMIO window at 0xff000000.  Only on request. */
 extern const struct device_model pc_testdev_model;
 
-/* PCI configuration address 0xCF8 (no devices behind 0xCFC) and the reset
- * control register 0xCF9. */
-extern const struct device_model pci_cf8_model;
+/* The PCI host (hw/pci.h): configuration mechanism #1 at 0xCF8/0xCFC, the
+ * reset control register 0xCF9, the host bridge, the BAR windows. */
+extern const struct device_model pci_model;
+
+/* virtio over PCI (src/virtio/): a raw disk image (params: config = a
+ * struct disk_config) and the entropy device. */
+extern const struct device_model virtio_blk_model;
+/* QEMU's pci-testdev (1b36:0005): test registers behind a memory and an I/O
+ * BAR. */
+extern const struct device_model pci_testdev_model;
+extern const struct device_model virtio_rng_model;
+/* virtio-console (--console virtio): hvc0 on the console's backend
+ * (params: chardev). */
+extern const struct device_model virtio_console_model;
 
 #endif

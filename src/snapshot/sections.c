@@ -20,7 +20,9 @@
 
 /* ---- configuration ---- */
 
-#define SNAP_DEV_PC_TESTDEV 0x01
+#define SNAP_DEV_PC_TESTDEV  0x01
+#define SNAP_DEV_PCI_TESTDEV 0x02
+#define SNAP_DEVS_KNOWN      (SNAP_DEV_PC_TESTDEV | SNAP_DEV_PCI_TESTDEV)
 
 static void put_str(struct snap_writer *w, const char *s)
 {
@@ -48,7 +50,8 @@ int snap_config_write(struct vm *vm, struct snap_writer *w)
 	put_str(w, c->cpu_model);
 	snap_put_u8(w, (uint8_t)c->irqchip);
 	/* Optional devices (added later: a file without this byte has none). */
-	snap_put_u8(w, c->pc_testdev ? SNAP_DEV_PC_TESTDEV : 0);
+	snap_put_u8(w, (c->pc_testdev ? SNAP_DEV_PC_TESTDEV : 0) |
+			(c->pci_testdev ? SNAP_DEV_PCI_TESTDEV : 0));
 	return w->failed ? -1 : 0;
 }
 
@@ -88,7 +91,8 @@ int snap_config_read(struct snap_reader *r, struct vm_config *cfg, char *names, 
 		uint8_t devs = snap_get_u8(r);
 
 		cfg->pc_testdev = devs & SNAP_DEV_PC_TESTDEV;
-		if (devs & ~SNAP_DEV_PC_TESTDEV) {
+		cfg->pci_testdev = devs & SNAP_DEV_PCI_TESTDEV;
+		if (devs & ~SNAP_DEVS_KNOWN) {
 			err_set(err, errlen, "configuration section names unknown devices (0x%x)", devs);
 			return -1;
 		}

@@ -6,7 +6,9 @@
  * FADT: PM1a event block at 0x600, PM1a control at 0x604 and the PM timer
  * at 0x608 (hw/acpi_pm.c), SCI on IRQ 9, no SMI command port (ACPI is
  * always enabled), no CMOS century index games, "no VGA".  The DSDT holds
- * only \_S5 = {0, 0}, matching what hw/acpi_pm.c treats as power-off.
+ * \_S5 = {0, 0}, matching what hw/acpi_pm.c treats as power-off, and the
+ * PCI root \_SB.PCI0 with its windows (hw/pci.h), where Linux finds the
+ * bus.
  * MADT: one local APIC per vCPU (ID = index), the IOAPIC (ID = ncpus,
  * 0xFEC00000, GSI base 0), IRQ 0 -> GSI 2 and IRQ 9 level/active-high.
  */
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "hw/devices.h"
+#include "hw/pci.h"
 
 #define OEM_ID       "SHRIKE"
 #define OEM_TABLE_ID "SHRIKEVM"
@@ -138,14 +141,130 @@ static struct acpi_gas io_gas(uint16_t port, uint8_t bits)
 				  .address = port };
 }
 
-/* DSDT: Name (_S5, Package () { 0, 0 }) in AML. */
+/* ---- AML, as much as the DSDT needs ---- */
+
+struct aml {
+	uint8_t *p;
+	size_t len;
+};
+
+static void emit(struct aml *a, const void *bytes, size_t n)
+{
+	memcpy(a->p + a->len, bytes, n);
+	a->len += n;
+}
+
+static void emit_u8(struct aml *a, uint8_t v) { emit(a, &v, 1); }
+static void emit_u16(struct aml *a, uint16_t v) { emit_u8(a, (uint8_t)v); emit_u8(a, (uint8_t)(v >> 8)); }
+static void emit_u32(struct aml *a, uint32_t v) { emit_u16(a, (uint16_t)v); emit_u16(a, (uint16_t)(v >> 16)); }
+
+/* Opcode bytes, a PkgLength, then the body (ACPI 6.4, 20.2.4). */
+static void emit_pkg(struct aml *a, const char *op, size_t oplen, const struct aml *body)
+{
+	size_t v = body->len + 1;
+
+	emit(a, op, oplen);
+	if (v <= 63) {
+		emit_u8(a, (uint8_t)v);
+	} else if (body->len + 2 <= 0xfff) {
+		v = body->len + 2;
+		emit_u8(a, (uint8_t)(0x40 | (v & 0xf)));
+		emit_u8(a, (uint8_t)(v >> 4));
+	} else {
+		v = body->len + 3;
+		emit_u8(a, (uint8_t)(0x80 | (v & 0xf)));
+		emit_u8(a, (uint8_t)(v >> 4));
+		emit_u8(a, (uint8_t)(v >> 12));
+	}
+	emit(a, body->p, body->len);
+}
+
+/* Word and DWord address space descriptors (6.4.3.5): a producer range
+ * with fixed minimum and maximum. */
+static void word_range(struct aml *a, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+{
+	emit_u8(a, 0x88);
+	emit_u16(a, 13);
+	emit_u8(a, type);
+	emit_u8(a, 0x0c);                      /* MinFixed, MaxFixed, PosDecode, producer */
+	emit_u8(a, type_flags);
+	emit_u16(a, 0);                        /* granularity */
+	emit_u16(a, min);
+	emit_u16(a, max);
+	emit_u16(a, 0);                        /* translation */
+	emit_u16(a, (uint16_t)(max - min + 1));
+}
+
+static void dword_memory(struct aml *a, uint32_t min, uint32_t max)
+{
+	emit_u8(a, 0x87);
+	emit_u16(a, 23);
+	emit_u8(a, 0);                         /* memory */
+	emit_u8(a, 0x0c);
+	emit_u8(a, 0x01);                      /* read-write, non-cacheable */
+	emit_u32(a, 0);
+	emit_u32(a, min);
+	emit_u32(a, max);
+	emit_u32(a, 0);
+	emit_u32(a, max - min + 1);
+}
+
+/* The PCI root's resources: bus 0-255, the configuration ports, the I/O
+ * space around them, the memory window where BARs decode. */
+static void pci_crs(struct aml *a)
+{
+	static const uint8_t conf_ports[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+
+	word_range(a, 2, 0, 0, 0xff);
+	emit(a, conf_ports, sizeof(conf_ports));
+	word_range(a, 1, 0x03, 0x0000, 0x0cf7);
+	word_range(a, 1, 0x03, 0x0d00, 0xffff);
+	dword_memory(a, PCI_MMIO_BASE, PCI_MMIO_END - 1);
+	emit_u8(a, 0x79);                      /* end tag, checksum 0 */
+	emit_u8(a, 0);
+}
+
+static void name_int(struct aml *a, const char *name, uint32_t v)
+{
+	emit_u8(a, 0x08);
+	emit(a, name, 4);
+	emit_u8(a, 0x0c);                      /* DWordConst */
+	emit_u32(a, v);
+}
+
+/* Device (\_SB.PCI0) { _HID PNP0A03, _UID 0, _BBN 0, _CRS } */
+static void pci_root(struct aml *a)
+{
+	uint8_t cb[256], bb[300], db[512];
+	struct aml crs = { cb, 0 }, buf = { bb, 0 }, dev = { db, 0 };
+
+	pci_crs(&crs);
+	emit_u8(&buf, 0x0a);                   /* BufferSize: ByteConst */
+	emit_u8(&buf, (uint8_t)crs.len);
+	emit(&buf, crs.p, crs.len);
+	emit(&dev, "PCI0", 4);
+	name_int(&dev, "_HID", 0x030ad041);    /* EisaId ("PNP0A03") */
+	name_int(&dev, "_UID", 0);
+	name_int(&dev, "_BBN", 0);
+	emit_u8(&dev, 0x08);
+	emit(&dev, "_CRS", 4);
+	emit_pkg(&dev, "\x11", 1, &buf);
+	emit_pkg(a, "\x5b\x82", 2, &dev);
+}
+
+/* DSDT: Name (_S5, Package () { 0, 0 }) and Scope (\_SB) { PCI0 }. */
 static size_t build_dsdt(uint8_t *p)
 {
-	static const uint8_t aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
 	struct acpi_header *h = (struct acpi_header *)p;
+	uint8_t sb[600];
+	struct aml body = { p + sizeof(*h), 0 }, scope = { sb, 0 };
 
-	header(h, "DSDT", (uint32_t)(sizeof(*h) + sizeof(aml)), 2);
-	memcpy(p + sizeof(*h), aml, sizeof(aml));
+	emit(&body, s5, sizeof(s5));
+	emit(&scope, "\\_SB_", 5);
+	pci_root(&scope);
+	emit_pkg(&body, "\x10", 1, &scope);
+	header(h, "DSDT", (uint32_t)(sizeof(*h) + body.len), 2);
 	finish_table(h);
 	return h->length;
 }

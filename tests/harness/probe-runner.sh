@@ -70,6 +70,7 @@ while read -r name kernel smp cpu args; do
 	echo "$name $(verdict $? "$OUT/$name.out")" >>"$OUT/verdicts"
 done <<'TESTS'
 pctestdev         pctestdev   1 -          extra=1
+pcitestdev        pcitestdev  1 -          -
 pctestdev-smp     pctestdev   2 -          extra=1
 pctestdev-qemu64  pctestdev   1 qemu64     extra=1
 hello-kvm64       hello       1 kvm64      -

@@ -13,7 +13,8 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-guest-images/nested}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-INIT=$PWD/tests/nested/init
+ROOT=$PWD
+INIT=$ROOT/tests/nested/init
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] && [ "$OUT/initrd.cpio.gz" -nt "$INIT" ]; then
 	exit 0
 fi
@@ -40,29 +41,8 @@ dpkg -x "$OUT/kernel.deb" kernel
 kver=$(ls kernel/lib/modules)
 moddir=kernel/lib/modules/$kver/kernel
 
-# module NAME: its path under $moddir (names use - and _ interchangeably).
-module_path() {
-	local n=$1 alt=${1//_/-}
-	find "$moddir" \( -name "$n.ko" -o -name "$alt.ko" -o -name "${n//-/_}.ko" \) -print -quit
-}
-# Adds NAME after its dependencies to $order (each once).
-order=
-add_module() {
-	local name=$1 path dep
-	case " $order " in *" $name "*) return ;; esac
-	path=$(module_path "$name")
-	[ -n "$path" ] || { echo "nested image: module $name is not in $kver" >&2; exit 1; }
-	for dep in $(objcopy -O binary --only-section=.modinfo "$path" /dev/stdout |
-		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
-		add_module "$dep"
-	done
-	order="$order $name"
-	mkdir -p root/lib/modules
-	cp "$path" "root/lib/modules/$name.ko"
-}
 mkdir -p root/bin root/proc root/sys root/dev root/host root/ctl root/work root/ovl root/newroot
-for m in virtio_pci 9pnet_virtio 9p overlay kvm-amd; do add_module "$m"; done
-echo "$order" | tr ' ' '\n' | sed '/^$/d' >root/lib/modules/order
+"$ROOT/scripts/kmodules.sh" "$moddir" root/lib/modules virtio_pci 9pnet_virtio 9p overlay kvm-amd
 cp "$busybox" root/bin/busybox
 for l in sh mount umount mkdir insmod cat echo poweroff sync ip chroot sleep grep; do
 	ln -sf busybox root/bin/$l

@@ -105,6 +105,19 @@ qemu_listings() {
 	else
 		fail qemu_list_cpu_flags "not QEMU's names: $(comm -23 <(echo "$flags_s") <(echo "$flags_q") | head -5 | tr '\n' ' ')"
 	fi
+	# virtio disks through QEMU's spellings: what shrike refuses, QEMU's way.
+	: >"$TMP/disk.img"
+	qemu_expect qemu_drive_missing_file 1 \
+		"qemu-system-x86_64: -drive file=$TMP/none.img,if=virtio,format=raw: Could not open '$TMP/none.img': No such file or directory" \
+		"$q" -drive "file=$TMP/none.img,if=virtio,format=raw" -kernel "$K/hello.elf"
+	qemu_expect qemu_drive_not_raw 1 \
+		"qemu-system-x86_64: -drive file=$TMP/disk.img,if=virtio,format=qcow2: shrike reads raw images only (format=raw), not 'qcow2'" \
+		"$q" -drive "file=$TMP/disk.img,if=virtio,format=qcow2" -kernel "$K/hello.elf"
+	qemu_expect qemu_virtio_blk_no_drive 1 "qemu-system-x86_64: -device virtio-blk-pci: drive property not set" \
+		"$q" -device virtio-blk-pci -kernel "$K/hello.elf"
+	qemu_expect qemu_virtio_blk_unknown_drive 1 \
+		"qemu-system-x86_64: -device virtio-blk-pci,drive=d9: Property 'virtio-blk-pci.drive' can't find value 'd9'" \
+		"$q" -device virtio-blk-pci,drive=d9 -kernel "$K/hello.elf"
 	qemu_expect qemu_err_unknown_device_help 1 \
 		"qemu-system-x86_64: -device foo,help: Device 'foo' not found" \
 		"$q" -device foo,help
@@ -143,7 +156,7 @@ qemu_probe_runner() {
 			fail "qemu_probe_same_$name" "QEMU $v, shrike $w: $(tail -2 "$TMP/p-shrike/$name.out" "$TMP/p-shrike/$name.err" | tr '\n' ' ')"
 		fi
 	done <"$QEMU_REFERENCE/probe/verdicts"
-	for name in pctestdev pctestdev-smp; do
+	for name in pctestdev pctestdev-smp pcitestdev; do
 		same_lines "$QEMU_REFERENCE/probe/$name.out" "$TMP/p-shrike/$name.out" &&
 			pass "qemu_probe_same_output_$name" ||
 			fail "qemu_probe_same_output_$name" "$(diff "$QEMU_REFERENCE/probe/$name.out" "$TMP/p-shrike/$name.out" | head -3 | tr '\n' ' ')"
@@ -243,14 +256,14 @@ qemu_cli_errors() {
 	qemu_expect qemu_err_missing_initrd 1 "qemu-system-x86_64: Failed to open file '$TMP/none'" \
 		"$q" -kernel "$k" -initrd "$TMP/none"
 	qemu_expect qemu_err_unknown_device 1 \
-		"qemu-system-x86_64: -device virtio-blk-pci: 'virtio-blk-pci' is not a valid device model name" \
-		"$q" -kernel "$k" -device virtio-blk-pci
+		"qemu-system-x86_64: -device e1000: 'e1000' is not a valid device model name" \
+		"$q" -kernel "$k" -device e1000
 	qemu_expect qemu_err_debug_exit_property 1 \
 		"qemu-system-x86_64: -device isa-debug-exit,foo=1: Property 'isa-debug-exit.foo' not found" \
 		"$q" -kernel "$k" -device isa-debug-exit,foo=1
-	SHRIKE_IGNORE_DEVICES=virtio-blk-pci qemu_expect qemu_ignored_device 0 \
-		"qemu-system-x86_64: warning: -device virtio-blk-pci: ignored (SHRIKE_IGNORE_DEVICES / -ignore-device)" \
-		"$q" -kernel "$k" -device virtio-blk-pci
+	SHRIKE_IGNORE_DEVICES=e1000 qemu_expect qemu_ignored_device 0 \
+		"qemu-system-x86_64: warning: -device e1000: ignored (SHRIKE_IGNORE_DEVICES / -ignore-device)" \
+		"$q" -kernel "$k" -device e1000
 	qemu_expect qemu_err_cpu_model 1 "qemu-system-x86_64: unable to find CPU model 'foo'" \
 		"$q" -kernel "$k" -cpu foo
 	qemu_expect qemu_err_cpu_feature 1 "qemu-system-x86_64: Property 'host-x86_64-cpu.foo' not found" \

@@ -169,7 +169,23 @@ def snapshot_seed():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def virtqueue_seed():
+    """A queue of 8 at desc 0x1000, avail 0x2000, used 0x8000: one chain of
+    a readable header, a writable buffer and a status byte, and one
+    indirect table of two."""
+    import struct
+    ram = bytearray(0x9000)
+    desc = [(0x4000, 16, 1, 1), (0x4100, 512, 3, 2), (0x4300, 1, 2, 0),
+            (0x5000, 32, 4, 0)]
+    for i, (a, l, f, n) in enumerate(desc):
+        struct.pack_into('<QIHH', ram, 0x1000 + 16 * i, a, l, f, n)
+    struct.pack_into('<QIHHQIHH', ram, 0x5000, 0x4000, 16, 1, 1, 0x4100, 64, 2, 0)
+    struct.pack_into('<HHHH', ram, 0x2000, 0, 2, 0, 3)
+    seed('virtqueue', 'two-chains', bytes([3, 0x1000 >> 10, 0x2000 >> 10, 0x40]) + bytes(ram))
+
+
 def main():
+    virtqueue_seed()
     loader_seeds()
     decompress_seeds()
     cmdline_seeds()

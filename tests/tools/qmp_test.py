@@ -296,6 +296,103 @@ def bad_input():
             result('FAIL', 'qmp_sanitizers_clean', err[-500:])
 
 
+def save_holds_the_vm():
+    """Security review 2, N10: during a save, cont must not run the vCPUs
+    under the writer, and a debugger cannot attach (its connection waits
+    until the save ends).  max-bandwidth makes the save last seconds."""
+    sock, out = os.path.join(TMP, 'slow.sock'), os.path.join(TMP, 'slow.out')
+    gdb = os.path.join(TMP, 'slow.gdb')
+    snap = os.path.join(TMP, 'slow.snap')
+    proc = start_vm(shrike_argv(sock, out, ['--gdb', 'unix:' + gdb]), sock, out)
+    g = None
+    try:
+        wait_sock(sock)
+        q = QMP(sock)
+        q.ok('qmp_capabilities')
+        if not wait_for(out, 'spin:'):
+            raise QMPError('the guest did not start')
+        q.ok('migrate-set-parameters', {'max-bandwidth': 32768})
+        if q.ok('query-migrate-parameters').get('max-bandwidth') != 32768:
+            raise QMPError('query-migrate-parameters: %r' % q.ok('query-migrate-parameters'))
+        t0 = time.time()
+        q.ok('migrate', {'uri': 'file:' + snap})
+        if q.ok('query-migrate').get('status') != 'active':
+            raise QMPError('the save was not active: %r' % q.ok('query-migrate'))
+        r = q.cmd('cont')
+        if 'error' not in r:
+            raise QMPError('cont during a save: %r' % r)
+        g = socket.socket(socket.AF_UNIX)
+        g.connect(gdb)
+        g.sendall(b'$?#3f')
+        g.settimeout(0.5)
+        try:
+            early = g.recv(100)
+        except socket.timeout:
+            early = b''
+        still = q.ok('query-migrate').get('status')
+        if early and still == 'active':
+            raise QMPError('a debugger was served during the save: %r' % early)
+        deadline = time.time() + 120
+        while True:
+            r = q.ok('query-migrate')
+            if r.get('status') in ('completed', 'failed') or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        took = time.time() - t0
+        if r.get('status') != 'completed':
+            raise QMPError('the slow save: %r' % r)
+        # The RAM is throttled (the boot images are not).
+        ram = r['ram']['normal-bytes']
+        if ram < 32768 or took < 0.5 * ram / 32768:
+            raise QMPError('%d bytes of RAM in %.1f s at 32 KiB/s' % (ram, took))
+        result('PASS', 'qmp_cont_refused_during_save')
+        result('PASS', 'gdb_attach_waits_for_save')
+        result('PASS', 'qmp_migrate_max_bandwidth')
+        g.settimeout(10)
+        if b'$' not in g.recv(100):
+            raise QMPError('the debugger got no answer after the save')
+        q.ok('quit')
+        proc.wait(timeout=30)
+    except (QMPError, OSError, ValueError, KeyError) as e:
+        result('FAIL', 'qmp_cont_refused_during_save', str(e)[:500])
+    finally:
+        if g:
+            g.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def virtio_snapshot_refused():
+    """virtio devices are not in snapshots yet: a save says so and the VM
+    goes on running."""
+    sock, out = os.path.join(TMP, 'vio.sock'), os.path.join(TMP, 'vio.out')
+    img = os.path.join(TMP, 'vio.img')
+    with open(img, 'wb') as f:
+        f.truncate(1 << 20)
+    proc = start_vm(shrike_argv(sock, out, ['--disk', img, '--rng']), sock, out)
+    try:
+        wait_sock(sock)
+        q = QMP(sock)
+        q.ok('qmp_capabilities')
+        if not wait_for(out, 'spin:'):
+            raise QMPError('the guest did not start')
+        r = q.migrate(os.path.join(TMP, 'vio.snap'))
+        if r.get('status') != 'failed' or 'virtio' not in r.get('error-desc', ''):
+            raise QMPError('migrate with virtio devices: %r' % r)
+        if q.ok('query-status')['status'] != 'running':
+            raise QMPError('not running after the refused save')
+        q.ok('quit')
+        proc.wait(timeout=30)
+        result('PASS', 'qmp_virtio_snapshot_refused')
+    except (QMPError, OSError, ValueError) as e:
+        result('FAIL', 'qmp_virtio_snapshot_refused', str(e)[:500])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
 def wait_sock(path, timeout=30.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -373,6 +470,8 @@ def main():
         result('SKIP', 'qmp_same_replies_as_qemu', 'qemu-system-x86_64 is not installed and '
                'could not be installed')
     bad_input()
+    save_holds_the_vm()
+    virtio_snapshot_refused()
     powerdown(False)
     powerdown(True)
 

@@ -1,0 +1,166 @@
+#include "hw/msix.h"
+
+#include <string.h>
+
+#include "core/irq.h"
+#include "core/vm.h"
+#include "hw/pci.h"
+
+#define CTRL_ENABLE  0x8000
+#define CTRL_MASKALL 0x4000
+#define ENTRY_MASKED 1u
+
+static bool vector_ready(const struct msix *m, unsigned v)
+{
+	return m->enabled && !m->masked && !(m->entry[v].ctrl & ENTRY_MASKED);
+}
+
+/* Under m->lock: deliver every pending vector that may go now. */
+static void flush_pending(struct msix *m)
+{
+	for (unsigned v = 0; v < m->nvec; v++) {
+		if (!(m->pending >> v & 1) || !vector_ready(m, v))
+			continue;
+		m->pending &= ~(1ull << v);
+		m->delivered++;
+		vm_signal_msi(m->vm, (uint64_t)m->entry[v].addr_hi << 32 | m->entry[v].addr_lo,
+			      m->entry[v].data);
+	}
+}
+
+void msix_notify(struct msix *m, unsigned v)
+{
+	if (v >= m->nvec)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->pending |= 1ull << v;
+	flush_pending(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_config_written(struct msix *m)
+{
+	uint16_t ctrl = pci_get16(m->fn->config + m->cap + 2);
+
+	pthread_mutex_lock(&m->lock);
+	m->enabled = ctrl & CTRL_ENABLE;
+	m->masked = ctrl & CTRL_MASKALL;
+	flush_pending(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_reset(struct msix *m)
+{
+	pthread_mutex_lock(&m->lock);
+	memset(m->entry, 0, sizeof(m->entry));
+	for (unsigned v = 0; v < m->nvec; v++)
+		m->entry[v].ctrl = ENTRY_MASKED;
+	m->pending = 0;
+	m->enabled = m->masked = false;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- the table and the PBA (dword accesses; a qword is split) ---- */
+
+static uint64_t table_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct msix *m = opaque;
+	unsigned v = (unsigned)(off / 16), word = (unsigned)(off % 16) / 4;
+	uint32_t r = 0;
+
+	(void)vcpu, (void)size;
+	if (v >= m->nvec)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	switch (word) {
+	case 0: r = m->entry[v].addr_lo; break;
+	case 1: r = m->entry[v].addr_hi; break;
+	case 2: r = m->entry[v].data; break;
+	default: r = m->entry[v].ctrl; break;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+static void table_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+			unsigned size)
+{
+	struct msix *m = opaque;
+	unsigned v = (unsigned)(off / 16), word = (unsigned)(off % 16) / 4;
+
+	(void)vcpu, (void)size;
+	if (v >= m->nvec)
+		return;
+	pthread_mutex_lock(&m->lock);
+	switch (word) {
+	case 0: m->entry[v].addr_lo = (uint32_t)value & ~3u; break;
+	case 1: m->entry[v].addr_hi = (uint32_t)value; break;
+	case 2: m->entry[v].data = (uint32_t)value; break;
+	default:
+		m->entry[v].ctrl = (uint32_t)value & ENTRY_MASKED;
+		flush_pending(m);          /* unmasking delivers what waited */
+		break;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+static uint64_t pba_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct msix *m = opaque;
+	uint64_t v;
+
+	(void)vcpu, (void)size;
+	pthread_mutex_lock(&m->lock);
+	v = off < 8 ? m->pending >> (off * 8) : 0;
+	pthread_mutex_unlock(&m->lock);
+	return (uint32_t)v;
+}
+
+static void pba_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+		      unsigned size)
+{
+	(void)opaque, (void)vcpu, (void)off, (void)value, (void)size;   /* read-only */
+}
+
+static const struct io_ops table_ops = {
+	.read = table_read, .write = table_write,
+	.valid_min = 4, .valid_max = 8, .impl_min = 4, .impl_max = 4,
+};
+
+static const struct io_ops pba_ops = {
+	.read = pba_read, .write = pba_write,
+	.valid_min = 4, .valid_max = 8, .impl_min = 4, .impl_max = 4,
+};
+
+int msix_init(struct msix *m, struct vm *vm, struct pci_function *f, unsigned nvec,
+	      unsigned bar, uint64_t table_off, uint64_t pba_off)
+{
+	unsigned cap;
+
+	if (!nvec || nvec > MSIX_MAX_VECTORS || bar > 5 || !f->bar[bar].size)
+		return -1;
+	memset(m, 0, sizeof(*m));
+	m->vm = vm;
+	m->fn = f;
+	m->nvec = nvec;
+	pthread_mutex_init(&m->lock, NULL);
+	msix_reset(m);
+	cap = pci_add_capability(f, PCI_CAP_ID_MSIX, 12);
+	if (!cap)
+		return -1;
+	m->cap = cap;
+	pci_put16(f->config + cap + 2, (uint16_t)(nvec - 1));
+	pci_put16(f->wmask + cap + 2, CTRL_ENABLE | CTRL_MASKALL);
+	pci_put32(f->config + cap + 4, (uint32_t)table_off | bar);
+	pci_put32(f->config + cap + 8, (uint32_t)pba_off | bar);
+	if (iobus_register(&f->bar[bar].regions, table_off, nvec * 16ull, &table_ops, m,
+			   "msix-table") ||
+	    iobus_register(&f->bar[bar].regions, pba_off, 8, &pba_ops, m, "msix-pba"))
+		return -1;
+	return 0;
+}
+
+void msix_destroy(struct msix *m)
+{
+	pthread_mutex_destroy(&m->lock);
+}

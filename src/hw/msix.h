@@ -1,0 +1,52 @@
+/*
+ * MSI-X for a PCI function (PCI 3.0, 6.8.2): the capability in the
+ * configuration space, the vector table and the pending-bit array in one of
+ * the function's memory BARs.  A device notifies a vector; it is delivered
+ * (KVM_SIGNAL_MSI) when MSI-X is enabled and neither the function nor the
+ * vector is masked, else its pending bit is set and it goes out when the
+ * mask is lifted.
+ */
+#ifndef SHRIKE_MSIX_H
+#define SHRIKE_MSIX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct pci_function;
+
+#define MSIX_MAX_VECTORS 64
+#define MSIX_NO_VECTOR   0xffff
+
+struct msix {
+	struct vm *vm;
+	struct pci_function *fn;
+	unsigned cap;              /* the capability's offset in configuration space */
+	unsigned nvec;
+	pthread_mutex_t lock;
+	bool enabled, masked;      /* the capability's enable and function-mask bits */
+	struct {
+		uint32_t addr_lo, addr_hi, data, ctrl;
+	} entry[MSIX_MAX_VECTORS];
+	uint64_t pending;          /* one bit per vector */
+	uint64_t delivered;        /* counted for --stats */
+};
+
+/* Adds the capability and registers the table (at table_off) and the PBA
+ * (at pba_off) in BAR `bar`, which must exist with room for both.  0 or -1. */
+int msix_init(struct msix *m, struct vm *vm, struct pci_function *f, unsigned nvec,
+	      unsigned bar, uint64_t table_off, uint64_t pba_off);
+void msix_destroy(struct msix *m);
+
+/* Raises vector v (ignored if out of range). */
+void msix_notify(struct msix *m, unsigned v);
+
+/* From the function's config_written hook: the enable and mask bits may
+ * have changed (and pending vectors may now go out). */
+void msix_config_written(struct msix *m);
+
+/* Every entry masked, nothing pending, disabled. */
+void msix_reset(struct msix *m);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * The PCI host (hw/pci.h): ports 0xCF8-0xCFF, the configuration address (a
+ * 32-bit latch) and data of mechanism #1, with the reset control register
+ * inside the address at 0xCF9; the host bridge at 00:00.0; the memory and
+ * I/O windows where BARs decode.
+ *
+ * 0xCF9: a byte write with bit 2 (RST_CPU) set resets the machine; bit 1
+ * (hard or soft) is kept and read back.  Only a byte access reaches 0xCF9:
+ * a 32-bit write of a configuration address at 0xCF8 must never reset.
+ */
+#include "hw/pci.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+#include "snapshot/stream.h"
+
+#define RCR_SYS_RST 0x02
+#define RCR_RST_CPU 0x04
+#define CONF1_ENABLE 0x80000000u
+
+/* ---- building functions ---- */
+
+void pci_init_header(struct pci_function *f, uint16_t vendor, uint16_t device,
+		     uint32_t class_code, uint8_t revision, uint16_t subsys_vendor,
+		     uint16_t subsys_id)
+{
+	memset(f->config, 0, sizeof(f->config));
+	memset(f->wmask, 0, sizeof(f->wmask));
+	pci_put16(f->config + PCI_VENDOR_ID, vendor);
+	pci_put16(f->config + PCI_DEVICE_ID, device);
+	f->config[PCI_REVISION] = revision;
+	f->config[PCI_CLASS_PROG] = (uint8_t)class_code;
+	pci_put16(f->config + PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
+	pci_put16(f->config + PCI_SUBSYS_VENDOR, subsys_vendor);
+	pci_put16(f->config + PCI_SUBSYS_ID, subsys_id);
+	pci_put16(f->wmask + PCI_COMMAND, PCI_CMD_IO | PCI_CMD_MEMORY | PCI_CMD_MASTER |
+					  PCI_CMD_INTX_OFF);
+	f->wmask[PCI_INTERRUPT_LINE] = 0xff;
+}
+
+unsigned pci_add_capability(struct pci_function *f, uint8_t id, unsigned len)
+{
+	unsigned off = f->cap_end ? f->cap_end : 0x40, last = 0;
+
+	for (unsigned p = f->config[PCI_CAP_PTR]; p; p = f->config[p + 1])
+		last = p;
+	if (off + len > PCI_CONFIG_SIZE || len < 2)
+		return 0;
+	f->config[off] = id;
+	f->config[off + 1] = 0;
+	f->cap_end = (off + len + 3u) & ~3u;
+	if (last)
+		f->config[last + 1] = (uint8_t)off;
+	else
+		f->config[PCI_CAP_PTR] = (uint8_t)off;
+	pci_put16(f->config + PCI_STATUS, pci_get16(f->config + PCI_STATUS) | PCI_STATUS_CAPS);
+	return off;
+}
+
+/* ---- BAR decoding ---- */
+
+static uint64_t bar_raw(const struct pci_function *f, unsigned i)
+{
+	uint64_t lo = pci_get32(f->config + PCI_BAR0 + 4 * i);
+
+	if (f->bar[i].io)
+		return lo & ~3ull & 0xffff;
+	if (f->bar[i].mem64 && i < 5)
+		return (lo & ~0xfull) | (uint64_t)pci_get32(f->config + PCI_BAR0 + 4 * (i + 1)) << 32;
+	return lo & ~0xfull;
+}
+
+uint64_t pci_bar_address(struct pci_function *f, unsigned i)
+{
+	uint16_t cmd = pci_get16(f->config + PCI_COMMAND);
+	const struct pci_bar *b = &f->bar[i];
+	uint64_t a, lo, hi;
+
+	if (i >= 6 || !b->size || !(cmd & (b->io ? PCI_CMD_IO : PCI_CMD_MEMORY)))
+		return 0;
+	a = bar_raw(f, i);
+	lo = b->io ? PCI_IO_BASE : PCI_MMIO_BASE;
+	hi = b->io ? PCI_IO_END : PCI_MMIO_END;
+	if (a < lo || a >= hi || b->size > hi - a)
+		return 0;
+	return a;
+}
+
+/* The BAR that decodes addr, and the offset in it (under the bus lock). */
+static struct pci_bar *decode(struct pci_bus *bus, bool io, uint64_t addr, uint64_t *off)
+{
+	for (unsigned s = 1; s < PCI_SLOTS; s++) {
+		struct pci_function *f = bus->fn[s];
+
+		for (unsigned i = 0; f && i < 6; i++) {
+			uint64_t a;
+
+			if (f->bar[i].io != io || !(a = pci_bar_address(f, i)))
+				continue;
+			if (addr >= a && addr - a < f->bar[i].size) {
+				*off = addr - a;
+				return &f->bar[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+static uint64_t window_read(struct pci_bus *bus, struct vcpu *vcpu, bool io, uint64_t addr,
+			    unsigned size)
+{
+	struct pci_bar *b;
+	uint64_t off, v = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	b = decode(bus, io, addr, &off);
+	pthread_mutex_unlock(&bus->lock);
+	if (!b) {
+		log_guest(&bus->vm->rl, "pci: %s read of %u at 0x%llx: no BAR there", io ? "I/O" : "MMIO",
+			  size, (unsigned long long)addr);
+		return ~0ull;
+	}
+	iobus_read(&b->regions, vcpu, off, &v, size);
+	return v;
+}
+
+static void window_write(struct pci_bus *bus, struct vcpu *vcpu, bool io, uint64_t addr,
+			 uint64_t v, unsigned size)
+{
+	struct pci_bar *b;
+	uint64_t off;
+
+	pthread_mutex_lock(&bus->lock);
+	b = decode(bus, io, addr, &off);
+	pthread_mutex_unlock(&bus->lock);
+	if (!b) {
+		log_guest(&bus->vm->rl, "pci: %s write of %u at 0x%llx: no BAR there",
+			  io ? "I/O" : "MMIO", size, (unsigned long long)addr);
+		return;
+	}
+	iobus_write(&b->regions, vcpu, off, &v, size);
+}
+
+static uint64_t mmio_window_read(void *o, struct vcpu *v, uint64_t off, unsigned size)
+{
+	return window_read(o, v, false, PCI_MMIO_BASE + off, size);
+}
+
+static void mmio_window_write(void *o, struct vcpu *v, uint64_t off, uint64_t val, unsigned size)
+{
+	window_write(o, v, false, PCI_MMIO_BASE + off, val, size);
+}
+
+static uint64_t io_window_read(void *o, struct vcpu *v, uint64_t off, unsigned size)
+{
+	return window_read(o, v, true, PCI_IO_BASE + off, size);
+}
+
+static void io_window_write(void *o, struct vcpu *v, uint64_t off, uint64_t val, unsigned size)
+{
+	window_write(o, v, true, PCI_IO_BASE + off, val, size);
+}
+
+static const struct io_ops mmio_window_ops = {
+	.read = mmio_window_read, .write = mmio_window_write,
+	.valid_min = 1, .valid_max = 8, .impl_min = 1, .impl_max = 8,
+};
+
+static const struct io_ops io_window_ops = {
+	.read = io_window_read, .write = io_window_write,
+	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,
+};
+
+/* ---- configuration space ---- */
+
+static struct pci_function *addressed(struct pci_bus *bus, uint32_t address)
+{
+	unsigned busno = (address >> 16) & 0xff, slot = (address >> 11) & 0x1f,
+		 func = (address >> 8) & 7;
+
+	if (!(address & CONF1_ENABLE) || busno || func)
+		return NULL;
+	return slot ? bus->fn[slot] : &bus->host;
+}
+
+static uint32_t config_read(struct pci_function *f, unsigned off, unsigned size)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < size && off + i < PCI_CONFIG_SIZE; i++)
+		v |= (uint32_t)f->config[off + i] << (8 * i);
+	return v;
+}
+
+static void config_write(struct pci_function *f, unsigned off, uint32_t v, unsigned size)
+{
+	for (unsigned i = 0; i < size && off + i < PCI_CONFIG_SIZE; i++) {
+		uint8_t m = f->wmask[off + i];
+
+		f->config[off + i] = (uint8_t)((f->config[off + i] & ~m) | ((v >> (8 * i)) & m));
+	}
+	if (f->config_written)
+		f->config_written(f, off, size);
+}
+
+/* ---- ports 0xCF8-0xCFF ---- */
+
+static uint64_t cf8_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct pci_bus *bus = opaque;
+	struct pci_function *f;
+	uint64_t v = ~0ull;
+
+	(void)vcpu;
+	pthread_mutex_lock(&bus->lock);
+	if (off == 0 && size == 4) {
+		v = bus->address;
+	} else if (off == 1 && size == 1) {
+		v = bus->rcr;
+	} else if (off >= 4 && (f = addressed(bus, bus->address))) {
+		v = config_read(f, (bus->address & 0xfc) + (unsigned)(off - 4), size);
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return v;
+}
+
+static void cf8_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+		      unsigned size)
+{
+	struct pci_bus *bus = opaque;
+	struct pci_function *f;
+	bool reset = false;
+
+	(void)vcpu;
+	pthread_mutex_lock(&bus->lock);
+	if (off == 0 && size == 4) {
+		bus->address = (uint32_t)value & 0x80fffffcu;
+	} else if (off == 1 && size == 1) {
+		bus->rcr = (uint8_t)(value & RCR_SYS_RST);
+		reset = value & RCR_RST_CPU;
+	} else if (off >= 4 && (f = addressed(bus, bus->address))) {
+		config_write(f, (bus->address & 0xfc) + (unsigned)(off - 4), (uint32_t)value, size);
+	}
+	pthread_mutex_unlock(&bus->lock);
+	if (reset)
+		vm_request_reset(bus->vm, "cf9:0xcf9");
+}
+
+static const struct io_ops cf8_ops = {
+	.read = cf8_read, .write = cf8_write,
+	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,
+};
+
+/* ---- adding functions ---- */
+
+static int assign_bar(struct pci_bus *bus, struct pci_function *f, unsigned i)
+{
+	struct pci_bar *b = &f->bar[i];
+	uint32_t flags = b->io ? 1 : (b->mem64 ? 4 : 0) | (b->prefetch ? 8 : 0);
+	uint64_t mask = ~(b->size - 1), a;
+
+	if (b->io) {
+		a = (bus->next_io + b->size - 1) & mask;
+		if (a + b->size > PCI_IO_END)
+			return -1;
+		bus->next_io = (uint32_t)(a + b->size);
+	} else {
+		a = (bus->next_mmio + b->size - 1) & mask;
+		if (a + b->size > PCI_MMIO_END)
+			return -1;
+		bus->next_mmio = a + b->size;
+	}
+	pci_put32(f->config + PCI_BAR0 + 4 * i, (uint32_t)a | flags);
+	pci_put32(f->wmask + PCI_BAR0 + 4 * i, (uint32_t)mask & (b->io ? ~3u : ~0xfu));
+	if (b->mem64 && i < 5) {
+		pci_put32(f->config + PCI_BAR0 + 4 * (i + 1), (uint32_t)(a >> 32));
+		pci_put32(f->wmask + PCI_BAR0 + 4 * (i + 1), (uint32_t)(mask >> 32));
+	}
+	return 0;
+}
+
+static int ensure_windows(struct vm *vm, struct pci_bus *bus)
+{
+	if (bus->next_mmio)
+		return 0;
+	bus->next_mmio = PCI_MMIO_BASE;
+	bus->next_io = PCI_IO_BASE;
+	if (iobus_register(&vm->mmio, PCI_MMIO_BASE, PCI_MMIO_END - PCI_MMIO_BASE, &mmio_window_ops,
+			   bus, "pci-mmio-window") ||
+	    iobus_register(&vm->pio, PCI_IO_BASE, PCI_IO_END - PCI_IO_BASE, &io_window_ops, bus,
+			   "pci-io-window"))
+		return -1;
+	return 0;
+}
+
+int pci_add_function(struct vm *vm, struct pci_function *f)
+{
+	struct pci_bus *bus = vm_find_device(vm, "pci");
+	unsigned slot = 1;
+	uint16_t cmd = 0;
+
+	if (!bus || ensure_windows(vm, bus))
+		return -1;
+	while (slot < PCI_SLOTS && bus->fn[slot])
+		slot++;
+	if (slot == PCI_SLOTS)
+		return -1;
+	/* Largest BARs first keeps the windows dense; assigned in order is
+	 * simpler and the windows are large. */
+	for (unsigned i = 0; i < 6; i++) {
+		if (!f->bar[i].size)
+			continue;
+		if (assign_bar(bus, f, i))
+			return -1;
+		cmd |= f->bar[i].io ? PCI_CMD_IO : PCI_CMD_MEMORY;
+		if (f->bar[i].mem64)
+			i++;
+	}
+	pci_put16(f->config + PCI_COMMAND, cmd);
+	memcpy(f->at_reset, f->config, sizeof(f->at_reset));
+	f->slot = slot;
+	f->bus = bus;
+	pthread_mutex_lock(&bus->lock);
+	bus->fn[slot] = f;
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+/* ---- the model ---- */
+
+static void pci_reset(void *opaque)
+{
+	struct pci_bus *bus = opaque;
+
+	pthread_mutex_lock(&bus->lock);
+	bus->address = 0;
+	bus->rcr = 0;
+	/* The header as shrike assigned it, as firmware would set it again. */
+	for (unsigned s = 1; s < PCI_SLOTS; s++) {
+		struct pci_function *f = bus->fn[s];
+
+		if (!f)
+			continue;
+		memcpy(f->config, f->at_reset, sizeof(f->config));
+		if (f->config_written)
+			f->config_written(f, 0, PCI_CONFIG_SIZE);
+	}
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static void pci_destroy(void *opaque)
+{
+	struct pci_bus *bus = opaque;
+
+	pthread_mutex_destroy(&bus->lock);
+	free(bus);
+}
+
+static int pci_create(struct vm *vm, const struct device_params *dp)
+{
+	struct pci_bus *bus = calloc(1, sizeof(*bus));
+
+	if (!bus)
+		return -1;
+	bus->vm = vm;
+	pthread_mutex_init(&bus->lock, NULL);
+	/* Intel 440FX, as QEMU's pc machine: Linux's conf1 sanity check looks
+	 * for a host bridge on bus 0. */
+	pci_init_header(&bus->host, 0x8086, 0x1237, 0x060000, 0x02, 0, 0);
+	bus->host.name = "host bridge";
+	pci_put16(bus->host.config + PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER);
+	bus->fn[0] = &bus->host;
+	if (vm_add_device(vm, &pci_model, bus)) {
+		pci_destroy(bus);
+		return -1;
+	}
+	return iobus_register(&vm->pio, dp->base, 8, &cf8_ops, bus, "pci-cf8");
+}
+
+static int pci_save(void *opaque, struct snap_writer *w)
+{
+	struct pci_bus *bus = opaque;
+
+	pthread_mutex_lock(&bus->lock);
+	snap_put_u32(w, bus->address);
+	snap_put_u8(w, bus->rcr);
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+static int pci_load(void *opaque, struct snap_reader *r)
+{
+	struct pci_bus *bus = opaque;
+	uint32_t a = snap_get_u32(r);
+	uint8_t rcr = snap_get_u8(r);
+
+	if (!snap_done(r))
+		return -1;
+	pthread_mutex_lock(&bus->lock);
+	bus->address = a & 0x80fffffcu;
+	bus->rcr = rcr & RCR_SYS_RST;
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+const struct device_model pci_model = {
+	.name = "pci",
+	.create = pci_create,
+	.reset = pci_reset,
+	.save = pci_save,
+	.load = pci_load,
+	.destroy = pci_destroy,
+};

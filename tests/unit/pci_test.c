@@ -1,0 +1,175 @@
+/*
+ * The PCI host (hw/pci.c) without KVM: conf1 reads of empty slots, the
+ * host bridge, BAR sizing by all ones, BARs assigned in the windows,
+ * decoding that follows the command register and a BAR the guest moves,
+ * read-only fields, capability lists, and MSI-X table accesses.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+#include "hw/msix.h"
+#include "hw/pci.h"
+
+static struct vm *vm;
+static struct pci_function fn;
+static struct msix msix;
+static uint64_t last_off, hits;
+
+static void out32(uint16_t port, uint32_t v) { iobus_write(&vm->pio, NULL, port, &v, 4); }
+static uint32_t in32(uint16_t port) { uint32_t v = 0; iobus_read(&vm->pio, NULL, port, &v, 4); return v; }
+
+static uint32_t cfg_read(unsigned slot, unsigned reg)
+{
+	out32(0xcf8, 0x80000000u | slot << 11 | reg);
+	return in32(0xcfc);
+}
+
+static void cfg_write(unsigned slot, unsigned reg, uint32_t v)
+{
+	out32(0xcf8, 0x80000000u | slot << 11 | reg);
+	out32(0xcfc, v);
+}
+
+static uint64_t reg_read(void *o, struct vcpu *v, uint64_t off, unsigned size)
+{
+	(void)o, (void)v, (void)size;
+	last_off = off;
+	hits++;
+	return 0x5a5a5a5a;
+}
+
+static void reg_write(void *o, struct vcpu *v, uint64_t off, uint64_t val, unsigned size)
+{
+	(void)o, (void)v, (void)val, (void)size;
+	last_off = off;
+	hits++;
+}
+
+static const struct io_ops reg_ops = { reg_read, reg_write, 1, 4, 1, 4 };
+
+static uint32_t mmio_read32(uint64_t a) { uint32_t v = 0; iobus_read(&vm->mmio, NULL, a, &v, 4); return v; }
+static void mmio_write32(uint64_t a, uint32_t v) { iobus_write(&vm->mmio, NULL, a, &v, 4); }
+
+static void empty_slots_and_host(void)
+{
+	CHECK_EQ(cfg_read(0, 0), 0x12378086);                  /* 440FX */
+	CHECK_EQ(cfg_read(0, 8) >> 8, 0x060000);               /* a host bridge */
+	CHECK_EQ(cfg_read(9, 0), 0xffffffff);                  /* nothing in slot 9 */
+	out32(0xcf8, 0x80000100u | 1 << 11);                   /* function 1 */
+	CHECK_EQ(in32(0xcfc), 0xffffffff);
+	out32(0xcf8, 0x80010000u);                             /* bus 1 */
+	CHECK_EQ(in32(0xcfc), 0xffffffff);
+	cfg_write(0, 0, 0);                                    /* IDs are read-only */
+	CHECK_EQ(cfg_read(0, 0), 0x12378086);
+}
+
+static void bars_assigned_and_sized(void)
+{
+	uint32_t bar0 = cfg_read(fn.slot, 0x10), bar2 = cfg_read(fn.slot, 0x18);
+
+	CHECK(fn.slot == 1);
+	CHECK_EQ(cfg_read(1, 0), 0x00011234);
+	CHECK(bar0 >= PCI_MMIO_BASE && bar0 < PCI_MMIO_END && !(bar0 & 0xfff));
+	CHECK_EQ(bar0 & 0xf, 0);                               /* 32-bit memory */
+	CHECK_EQ(bar2 & 0x3, 1);                               /* I/O */
+	CHECK((bar2 & ~3u) >= PCI_IO_BASE);
+	CHECK_EQ(cfg_read(1, 4) & 3, 3);                       /* decoding enabled */
+	cfg_write(1, 0x10, 0xffffffff);                        /* sizing */
+	CHECK_EQ(cfg_read(1, 0x10), 0xfffff000);               /* 4 KiB */
+	cfg_write(1, 0x18, 0xffffffff);
+	CHECK_EQ(cfg_read(1, 0x18), 0xffffffc1);               /* 64 bytes of I/O */
+	cfg_write(1, 0x10, bar0);
+	cfg_write(1, 0x18, bar2);
+}
+
+static void decoding_follows_the_guest(void)
+{
+	uint32_t bar0 = cfg_read(1, 0x10);
+
+	hits = 0;
+	CHECK_EQ(mmio_read32(bar0 + 0x120), 0x5a5a5a5a);
+	CHECK_EQ(last_off, 0x20);
+	cfg_write(1, 4, 0);                                    /* decoding off */
+	CHECK_EQ(mmio_read32(bar0 + 0x120), 0xffffffff);
+	CHECK_EQ(hits, 1);
+	cfg_write(1, 4, 3);
+	cfg_write(1, 0x10, bar0 + 0x100000);                   /* moved by the guest */
+	CHECK_EQ(mmio_read32(bar0 + 0x120), 0xffffffff);
+	mmio_write32(bar0 + 0x100000 + 0x130, 1);
+	CHECK_EQ(last_off, 0x30);
+	cfg_write(1, 0x10, 0x1000);                            /* outside the window: nowhere */
+	hits = 0;
+	mmio_read32(0x1000);
+	CHECK_EQ(hits, 0);
+	cfg_write(1, 0x10, bar0);
+}
+
+static void capabilities(void)
+{
+	unsigned p = cfg_read(1, 0x34) & 0xff;
+	uint32_t ctrl;
+
+	CHECK(cfg_read(1, 4) >> 16 & 0x10);                    /* status: a list */
+	CHECK(p >= 0x40);
+	CHECK_EQ(cfg_read(1, p) & 0xff, PCI_CAP_ID_MSIX);
+	ctrl = cfg_read(1, p) >> 16;
+	CHECK_EQ(ctrl & 0x7ff, 3);                             /* 4 vectors */
+	CHECK_EQ(cfg_read(1, p + 4), 0x0 | 0);                 /* table at BAR 0, offset 0 */
+	cfg_write(1, p, (0x8000u | 0x7ff) << 16);              /* enable; size is read-only */
+	CHECK_EQ(cfg_read(1, p) >> 16, 0x8003);
+	CHECK(msix.enabled);
+}
+
+static void msix_table(void)
+{
+	uint32_t bar0 = cfg_read(1, 0x10);
+
+	CHECK_EQ(mmio_read32(bar0 + 12), 1);                   /* vector 0 masked at reset */
+	mmio_write32(bar0, 0xfee00000);
+	mmio_write32(bar0 + 8, 0x41);
+	CHECK_EQ(mmio_read32(bar0), 0xfee00000);
+	CHECK_EQ(mmio_read32(bar0 + 8), 0x41);
+	msix_notify(&msix, 0);                                 /* masked: pending */
+	CHECK_EQ(mmio_read32(bar0 + 0x800) & 1, 1);
+	mmio_read32(bar0 + 16 * 64);                           /* past the table: harmless */
+}
+
+static void msix_written(struct pci_function *f, unsigned off, unsigned size)
+{
+	(void)f, (void)off, (void)size;
+	msix_config_written(&msix);
+}
+
+int main(void)
+{
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return 1;
+	vm->vm_fd = -1;                                        /* MSIs fail quietly: no KVM */
+	iobus_init(&vm->pio, "pio", 0x10000);
+	iobus_init(&vm->mmio, "mmio", 0);
+	if (pci_model.create(vm, &(struct device_params){ .base = 0xcf8 }))
+		return 1;
+	pci_init_header(&fn, 0x1234, 0x0001, 0xff0000, 0, 0, 0);
+	fn.bar[0].size = 0x1000;
+	fn.bar[2] = (struct pci_bar){ .size = 64, .io = true };
+	iobus_init(&fn.bar[0].regions, "bar0", 0x1000);
+	iobus_init(&fn.bar[2].regions, "bar2", 64);
+	fn.opaque = &msix;
+	if (iobus_register(&fn.bar[0].regions, 0x100, 0x40, &reg_ops, NULL, "regs") ||
+	    msix_init(&msix, vm, &fn, 4, 0, 0x000, 0x800))
+		return 1;
+	fn.config_written = msix_written;
+	if (pci_add_function(vm, &fn))
+		return 1;
+	RUN(empty_slots_and_host);
+	RUN(bars_assigned_and_sized);
+	RUN(decoding_follows_the_guest);
+	RUN(capabilities);
+	RUN(msix_table);
+	return check_failures ? 1 : 0;
+}
