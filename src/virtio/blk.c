@@ -525,8 +525,7 @@ static void blk_reset(void *opaque)
 static int blk_save(void *opaque, struct snap_writer *w)
 {
 	(void)opaque, (void)w;
-	log_error("virtio-blk: snapshots of VMs with virtio devices are not supported yet");
-	return -1;
+	return virtio_refuse_save("virtio-blk");
 }
 
 static void blk_stats(void *opaque, FILE *f)

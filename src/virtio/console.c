@@ -193,8 +193,7 @@ static void console_reset(void *opaque)
 static int console_save(void *opaque, struct snap_writer *w)
 {
 	(void)opaque, (void)w;
-	log_error("virtio-console: snapshots of VMs with virtio devices are not supported yet");
-	return -1;
+	return virtio_refuse_save("virtio-console");
 }
 
 static void console_stats(void *opaque, FILE *f)

@@ -543,6 +543,12 @@ void virtio_pci_destroy(struct virtio_dev *vd)
 	free(vd);
 }
 
+int virtio_refuse_save(const char *name)
+{
+	log_error("%s: snapshots of VMs with virtio devices are not supported yet", name);
+	return -1;
+}
+
 void virtio_pci_stats(struct virtio_dev *vd, FILE *f)
 {
 	pthread_mutex_lock(&vd->lock);

@@ -223,12 +223,16 @@ bool virtq_more_after_enabling_notify(struct virtqueue *q, const struct guest_me
 	return load16(q->avail + 1) != q->last_avail;
 }
 
-size_t virtq_read(const struct virtq_chain *c, size_t off, void *buf, size_t n)
+/* Copies between buf and the segments iov[0..count), starting `off` bytes
+ * into them: into the segments if `into`, else out of them. */
+static size_t copy_segments(const struct iovec *iov, unsigned count, size_t off, uint8_t *buf,
+			    size_t n, bool into)
 {
 	size_t done = 0;
 
-	for (unsigned i = 0; i < c->nread && done < n; i++) {
-		size_t len = c->iov[i].iov_len;
+	for (unsigned i = 0; i < count && done < n; i++) {
+		size_t len = iov[i].iov_len;
+		uint8_t *seg = iov[i].iov_base;
 
 		if (off >= len) {
 			off -= len;
@@ -237,32 +241,25 @@ size_t virtq_read(const struct virtq_chain *c, size_t off, void *buf, size_t n)
 		len -= off;
 		if (len > n - done)
 			len = n - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)c->iov[i].iov_base + off, len);
+		if (into)
+			memcpy(seg + off, buf + done, len);
+		else
+			memcpy(buf + done, seg + off, len);
 		done += len;
 		off = 0;
 	}
 	return done;
 }
 
+size_t virtq_read(const struct virtq_chain *c, size_t off, void *buf, size_t n)
+{
+	return copy_segments(c->iov, c->nread, off, buf, n, false);
+}
+
 size_t virtq_write(struct virtq_chain *c, size_t off, const void *buf, size_t n)
 {
-	size_t done = 0;
-
-	for (unsigned i = c->nread; i < c->nread + c->nwrite && done < n; i++) {
-		size_t len = c->iov[i].iov_len;
-
-		if (off >= len) {
-			off -= len;
-			continue;
-		}
-		len -= off;
-		if (len > n - done)
-			len = n - done;
-		memcpy((uint8_t *)c->iov[i].iov_base + off, (const uint8_t *)buf + done, len);
-		done += len;
-		off = 0;
-	}
-	return done;
+	/* The segments are the guest's; buf is only read. */
+	return copy_segments(c->iov + c->nread, c->nwrite, off, (uint8_t *)(uintptr_t)buf, n, true);
 }
 
 void virtq_reset(struct virtqueue *q)

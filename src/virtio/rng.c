@@ -101,8 +101,7 @@ static void rng_reset(void *opaque)
 static int rng_save(void *opaque, struct snap_writer *w)
 {
 	(void)opaque, (void)w;
-	log_error("virtio-rng: snapshots of VMs with virtio devices are not supported yet");
-	return -1;
+	return virtio_refuse_save("virtio-rng");
 }
 
 static void rng_stats(void *opaque, FILE *f)

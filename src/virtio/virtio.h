@@ -106,6 +106,10 @@ void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q);
 /* A malformed request or ring: the device stops and asks for a reset. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 
+/* A virtio device model's save: not in snapshots yet, said by name (the
+ * save fails, the VM goes on). */
+int virtio_refuse_save(const char *name);
+
 static inline bool virtio_has(const struct virtio_dev *vd, unsigned bit)
 {
 	return vd->guest_features >> bit & 1;
