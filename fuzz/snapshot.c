@@ -1,7 +1,8 @@
 /*
- * libFuzzer target: snapshot files (snapshot/restore.c): open, validate
- * and read the configuration of any bytes, as --incoming does before KVM
- * is touched.
+ * libFuzzer target: snapshot files (snapshot/restore.c): open, validate,
+ * read the configuration and the CPUID of any bytes, then the RAM (mapped
+ * or read, by the input's first byte) into a fresh guest memory, as
+ * --incoming does before KVM is touched.
  *
  * The digests are recomputed over the mutated bytes first, as an attacker
  * who edits a snapshot would do: otherwise nearly every input stops at the
@@ -18,6 +19,7 @@
 
 #include "core/config.h"
 #include "core/digest.h"
+#include "core/memory.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
 
@@ -55,6 +57,18 @@ static void fix_digests(uint8_t *buf, size_t size)
 	memcpy(buf, &h, sizeof(h));
 }
 
+/* RAM as the configuration sizes it (bounded: the fuzzer's memory). */
+static void load_ram(struct snapshot *s, const struct vm_config *cfg, bool read)
+{
+	struct guest_mem mem;
+	char err[512];
+
+	if (cfg->memory > (256ull << 20) || guest_mem_init(&mem, cfg->memory))
+		return;
+	snapshot_load_ram(s, &mem, read, err, sizeof(err));
+	guest_mem_free(&mem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[64], err[512];
@@ -77,7 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s = snapshot_open(path, err, sizeof(err));
 		if (s) {
 			config_defaults(&cfg);
-			snapshot_config(s, &cfg, err, sizeof(err));
+			if (snapshot_config(s, &cfg, err, sizeof(err)) == 0)
+				load_ram(s, &cfg, size && (data[0] & 1));
+			snapshot_cpuid(s);
 			snapshot_close(s);
 		}
 	}
