@@ -6,7 +6,9 @@
  *   u8 test; u8 width; u8 pad[2]; u32 offset; u8 data; u8 pad[3]; u32 count;
  *   char name[]
  *
- * for the selected test.  Writing n to byte 0 selects test n (of three,
+ * for the selected test.  Writing n to byte 0 selects test n and zeroes its
+ * count; n past the last test selects none, and the BAR reads zeros (how a
+ * kernel finds the end of the list).  There are three tests,
  * named as QEMU names them: "mmio-no-eventfd", "mmio-wildcard-eventfd",
  * "mmio-datamatch-eventfd", "portio-..."); a write of `width` bytes at
  * `offset` (of `data`, for datamatch) counts.  As in QEMU, the two eventfd
@@ -51,7 +53,7 @@ struct pci_testdev {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	struct testdev_test test[2][NTESTS];   /* [0]: memory BAR, [1]: I/O BAR */
-	unsigned current[2];
+	int current[2];                        /* -1: none selected */
 	int efd;                               /* what KVM signals for the eventfd tests */
 	uint64_t registered[2];                /* the ioeventfd address per BAR (0: none) */
 	bool datamatch[2];
@@ -74,7 +76,7 @@ static void setup_tests(struct pci_testdev *d)
 			memcpy(t->buf + HDR_SIZE, test_names[type][i], len);
 			t->bufsize = (unsigned)(HDR_SIZE + len);
 		}
-		d->current[type] = 0;
+		d->current[type] = -1;            /* none until the guest picks one */
 	}
 }
 
@@ -96,9 +98,9 @@ static int ioeventfd(struct pci_testdev *d, unsigned type, uint64_t addr, bool m
  * test's ioeventfd follows the selection and the BAR. */
 static void update_eventfd(struct pci_testdev *d, unsigned type)
 {
-	unsigned cur = d->current[type];
+	int cur = d->current[type];
 	uint64_t bar = pci_bar_address(&d->pci, type);
-	uint64_t want = cur && bar ? bar + d->test[type][cur].offset : 0;
+	uint64_t want = cur > 0 && bar ? bar + d->test[type][cur].offset : 0;
 	bool match = cur == 2;
 
 	if (want == d->registered[type] && match == d->datamatch[type])
@@ -132,9 +134,11 @@ static uint64_t bar_read(struct pci_testdev *d, unsigned type, uint64_t off, uns
 	uint64_t v = 0;
 
 	pthread_mutex_lock(&d->lock);
-	t = &d->test[type][d->current[type]];
-	if (off + size < t->bufsize)
-		memcpy(&v, t->buf + off, size);
+	if (d->current[type] >= 0) {
+		t = &d->test[type][d->current[type]];
+		if (off + size < t->bufsize)
+			memcpy(&v, t->buf + off, size);
+	}
 	pthread_mutex_unlock(&d->lock);
 	return v;
 }
@@ -145,14 +149,15 @@ static void bar_write(struct pci_testdev *d, unsigned type, uint64_t off, uint64
 	struct testdev_test *t;
 
 	pthread_mutex_lock(&d->lock);
-	t = &d->test[type][d->current[type]];
 	if (off == 0) {
-		if (value < NTESTS) {
-			d->current[type] = (unsigned)value;
-			update_eventfd(d, type);
-		}
-	} else if (off == t->offset && (!t->match_data || (size == 1 && value == DATAMATCH))) {
-		pci_put32(t->buf + 12, pci_get32(t->buf + 12) + 1);
+		d->current[type] = value < NTESTS ? (int)value : -1;
+		if (value < NTESTS)
+			pci_put32(d->test[type][value].buf + 12, 0);
+		update_eventfd(d, type);
+	} else if (d->current[type] >= 0) {
+		t = &d->test[type][d->current[type]];
+		if (off == t->offset && (!t->match_data || (size == 1 && value == DATAMATCH)))
+			pci_put32(t->buf + 12, pci_get32(t->buf + 12) + 1);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
