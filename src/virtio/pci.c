@@ -59,8 +59,8 @@ void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q)
 
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
-	log_limited(&vd->rl, "%s: %s; the device stops until the driver resets it", vd->ops->name,
-		    why);
+	log_guest(&vd->rl, "%s: %s; the device stops until the driver resets it", vd->ops->name,
+		  why);
 	if (vd->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
 	vd->status |= VIRTIO_STATUS_NEEDS_RESET;

@@ -76,6 +76,23 @@ t_pc_testdev() {
 	expect pci_testdev_only_on_request 3 "no pci-testdev (1b36:0005) on bus 0"
 }
 
+# A hostile virtio driver (guest/tests/virtiofuzz.c) against a disk, the
+# entropy device and the console: random resets, features, queue sizes,
+# ring addresses and descriptors, notifications on every queue.  shrike
+# stays up, sanitizer-clean, and every device still answers; the image
+# outside the disk is never written (its size is unchanged).
+t_virtio_hostile_driver() {
+	local seed
+	truncate -s 4M "$TMP/vfuzz.img"
+	for seed in 1 2; do
+		run_vm 180 --kernel "$K/virtiofuzz.elf" --cmdline "rounds=300 seed=$seed" \
+			--disk "$TMP/vfuzz.img" --rng --console virtio
+		expect "virtio_hostile_driver_seed$seed" 0 "every device resets and answers" PASS
+	done
+	[ "$(stat -c %s "$TMP/vfuzz.img")" = 4194304 ] && pass virtio_hostile_driver_disk_size_kept ||
+		fail virtio_hostile_driver_disk_size_kept "$(stat -c %s "$TMP/vfuzz.img") bytes"
+}
+
 suite_devices() {
 	if ! have_kvm; then
 		skip device_tests "$NO_KVM_REASON"
@@ -85,4 +102,5 @@ suite_devices() {
 	t_vmport_cpl3
 	t_vapic
 	t_pc_testdev
+	t_virtio_hostile_driver
 }

@@ -124,19 +124,25 @@ def snapshot_structure_seed():
     digests itself, so this reaches the section parsers."""
     header = struct.Struct('<8sII16sQIIQ32s32s')
     entry = struct.Struct('<IIQQ48s')
-    sections = [(1, 64), (2, 4), (3, 16), (4, 32), (5, 0), (6, 64), (8, 0), (9, 0)]
+    # A configuration that parses (1 vCPU, 2 MiB, split irqchip) and one
+    # RAM run of a page, so that the RAM loader is reached too.
+    config = struct.pack('<IQBBBHH16sHHBB', 1, 2 << 20, 0, 0, 0, 0, 0, bytes(16), 0, 0, 1, 0)
+    rammap = struct.pack('<QQQ', 0x1000, 1, 8192)
+    contents = {1: config, 8: rammap}
+    sections = [(1, len(config)), (2, 4), (3, 16), (4, 32), (5, 0), (6, 64), (8, len(rammap)),
+                (9, 4096)]
     table, body, off = b'', b'', 4096 + 1024
     for t, length in sections:
         at = 8192 if t in (5, 9) else off      # BOOTDATA and RAM: page aligned
         table += entry.pack(t, 0, at, length, b'')
         if t not in (5, 9):
-            body += bytes(length)
+            body += contents.get(t, bytes(length))
             off += length
     page = bytearray(header.pack(b'SHRKSNAP', 1, 4096, b'seed', 4096, len(sections), 0, 8192,
                                  bytes(32), bytes(32)))
     data = bytes(page) + bytes(4096 - len(page)) + table
     data += bytes(1024 - len(table)) + body
-    data += bytes(8192 - len(data))
+    data += bytes(8192 - len(data)) + b'\xa5' * 4096     # the RAM page
     seed('snapshot', 'structure', data)
 
 
