@@ -15,6 +15,10 @@ typedef uint64_t gpa_t;
 
 #define MEM_LOW_LIMIT  0xC0000000ull   /* RAM below the 32-bit MMIO hole */
 #define MEM_HIGH_BASE  0x100000000ull  /* RAM above it restarts at 4 GiB */
+/* The hole opens with PCI's memory-mapped configuration space (bus 0
+ * only, 1 MiB; hw/pci.c), which the E820 map reserves as Linux wants. */
+#define MEM_ECAM_BASE  MEM_LOW_LIMIT
+#define MEM_ECAM_SIZE  0x100000ull
 
 struct mem_bank {
 	gpa_t gpa;

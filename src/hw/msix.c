@@ -5,6 +5,7 @@
 #include "core/irq.h"
 #include "core/vm.h"
 #include "hw/pci.h"
+#include "snapshot/stream.h"
 
 #define CTRL_ENABLE  0x8000
 #define CTRL_MASKALL 0x4000
@@ -28,6 +29,16 @@ static void flush_pending(struct msix *m)
 	}
 }
 
+bool msix_enabled(struct msix *m)
+{
+	bool on;
+
+	pthread_mutex_lock(&m->lock);
+	on = m->enabled;
+	pthread_mutex_unlock(&m->lock);
+	return on;
+}
+
 void msix_notify(struct msix *m, unsigned v)
 {
 	if (v >= m->nvec)
@@ -47,6 +58,38 @@ void msix_config_written(struct msix *m)
 	m->masked = ctrl & CTRL_MASKALL;
 	flush_pending(m);
 	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_save(struct msix *m, struct snap_writer *w)
+{
+	pthread_mutex_lock(&m->lock);
+	snap_put_u32(w, m->nvec);
+	for (unsigned v = 0; v < m->nvec; v++) {
+		snap_put_u32(w, m->entry[v].addr_lo);
+		snap_put_u32(w, m->entry[v].addr_hi);
+		snap_put_u32(w, m->entry[v].data);
+		snap_put_u32(w, m->entry[v].ctrl);
+	}
+	snap_put_u64(w, m->pending);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_load(struct msix *m, struct snap_reader *r)
+{
+	uint32_t n = snap_get_u32(r);
+
+	if (n != m->nvec)
+		return -1;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned v = 0; v < m->nvec; v++) {
+		m->entry[v].addr_lo = snap_get_u32(r) & ~3u;
+		m->entry[v].addr_hi = snap_get_u32(r);
+		m->entry[v].data = snap_get_u32(r);
+		m->entry[v].ctrl = snap_get_u32(r) & ENTRY_MASKED;
+	}
+	m->pending = snap_get_u64(r) & (m->nvec < 64 ? (1ull << m->nvec) - 1 : ~0ull);
+	pthread_mutex_unlock(&m->lock);
+	return r->failed ? -1 : 0;
 }
 
 void msix_reset(struct msix *m)

@@ -15,6 +15,8 @@
 
 struct vm;
 struct pci_function;
+struct snap_writer;
+struct snap_reader;
 
 #define MSIX_MAX_VECTORS 64
 #define MSIX_NO_VECTOR   0xffff
@@ -39,12 +41,22 @@ int msix_init(struct msix *m, struct vm *vm, struct pci_function *f, unsigned nv
 	      unsigned bar, uint64_t table_off, uint64_t pba_off);
 void msix_destroy(struct msix *m);
 
+/* Whether the driver turned MSI-X on (devices fall back to INTx if not). */
+bool msix_enabled(struct msix *m);
+
 /* Raises vector v (ignored if out of range). */
 void msix_notify(struct msix *m, unsigned v);
 
 /* From the function's config_written hook: the enable and mask bits may
  * have changed (and pending vectors may now go out). */
 void msix_config_written(struct msix *m);
+
+/* The vector table and pending bits in a snapshot section, and back (the
+ * enable and mask bits are the configuration space's, loaded before).
+ * A load delivers nothing: pending vectors go out when unmasked.  0, or
+ * -1 if the section does not fit this function. */
+void msix_save(struct msix *m, struct snap_writer *w);
+int msix_load(struct msix *m, struct snap_reader *r);
 
 /* Every entry masked, nothing pending, disabled. */
 void msix_reset(struct msix *m);

@@ -1,8 +1,8 @@
 /*
  * The PCI host (hw/pci.h): ports 0xCF8-0xCFF, the configuration address (a
  * 32-bit latch) and data of mechanism #1, with the reset control register
- * inside the address at 0xCF9; the host bridge at 00:00.0; the memory and
- * I/O windows where BARs decode.
+ * inside the address at 0xCF9; ECAM at PCI_ECAM_BASE; the host bridge at
+ * 00:00.0; the memory and I/O windows where BARs decode.
  *
  * 0xCF9: a byte write with bit 2 (RST_CPU) set resets the machine; bit 1
  * (hard or soft) is kept and read back.  Only a byte access reaches 0xCF9:
@@ -175,6 +175,48 @@ static const struct io_ops io_window_ops = {
 	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,
 };
 
+/* ---- INTx ---- */
+
+/* Under intx_lock: puts the function on or off its line as its request and
+ * the Interrupt Disable bit say; the line follows its first holder up and
+ * its last one down. */
+static void intx_update(struct pci_function *f)
+{
+	struct pci_bus *bus = f->bus;
+	unsigned gsi = pci_intx_gsi(f->slot, f->config[PCI_INTERRUPT_PIN]);
+	unsigned *holders = &bus->intx_holders[gsi - PCI_INTX_GSI_BASE];
+	bool on = f->intx_request && !f->intx_disabled;
+
+	if (on == f->intx_on)
+		return;
+	f->intx_on = on;
+	if (on ? (*holders)++ == 0 : --*holders == 0)
+		vm_set_irq(bus->vm, gsi, on);
+}
+
+void pci_set_intx(struct pci_function *f, bool level)
+{
+	struct pci_bus *bus = f->bus;
+
+	if (!bus || !f->config[PCI_INTERRUPT_PIN])
+		return;
+	pthread_mutex_lock(&bus->intx_lock);
+	f->intx_request = level;
+	intx_update(f);
+	pthread_mutex_unlock(&bus->intx_lock);
+}
+
+/* Under the bus lock, after a write to the command register. */
+static void intx_command_written(struct pci_function *f)
+{
+	if (!f->bus || !f->config[PCI_INTERRUPT_PIN])
+		return;
+	pthread_mutex_lock(&f->bus->intx_lock);
+	f->intx_disabled = pci_get16(f->config + PCI_COMMAND) & PCI_CMD_INTX_OFF;
+	intx_update(f);
+	pthread_mutex_unlock(&f->bus->intx_lock);
+}
+
 /* ---- configuration space ---- */
 
 static struct pci_function *addressed(struct pci_bus *bus, uint32_t address)
@@ -191,8 +233,16 @@ static uint32_t config_read(struct pci_function *f, unsigned off, unsigned size)
 {
 	uint32_t v = 0;
 
-	for (unsigned i = 0; i < size && off + i < PCI_CONFIG_SIZE; i++)
-		v |= (uint32_t)f->config[off + i] << (8 * i);
+	for (unsigned i = 0; i < size && off + i < PCI_CONFIG_SIZE; i++) {
+		uint8_t b = f->config[off + i];
+
+		if (off + i == PCI_STATUS && f->bus) {
+			pthread_mutex_lock(&f->bus->intx_lock);
+			b = (uint8_t)((b & ~PCI_STATUS_INTX) | (f->intx_request ? PCI_STATUS_INTX : 0));
+			pthread_mutex_unlock(&f->bus->intx_lock);
+		}
+		v |= (uint32_t)b << (8 * i);
+	}
 	return v;
 }
 
@@ -203,6 +253,8 @@ static void config_write(struct pci_function *f, unsigned off, uint32_t v, unsig
 
 		f->config[off + i] = (uint8_t)((f->config[off + i] & ~m) | ((v >> (8 * i)) & m));
 	}
+	if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND)
+		intx_command_written(f);
 	if (f->config_written)
 		f->config_written(f, off, size);
 }
@@ -253,6 +305,46 @@ static void cf8_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t va
 static const struct io_ops cf8_ops = {
 	.read = cf8_read, .write = cf8_write,
 	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,
+};
+
+/* ---- ECAM: bus 0's configuration spaces, 4 KiB a function ---- */
+
+static uint64_t ecam_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)
+{
+	struct pci_bus *bus = opaque;
+	unsigned reg = off & 0xfff;
+	struct pci_function *f;
+	uint64_t v = ~0ull;
+
+	(void)vcpu;
+	pthread_mutex_lock(&bus->lock);
+	f = addressed(bus, CONF1_ENABLE | (uint32_t)(off >> 4 & 0xffff00));
+	if (f && reg < PCI_CONFIG_SIZE)
+		v = config_read(f, reg, size);
+	pthread_mutex_unlock(&bus->lock);
+	return v;
+}
+
+static void ecam_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t value,
+		       unsigned size)
+{
+	struct pci_bus *bus = opaque;
+	unsigned reg = off & 0xfff;
+	struct pci_function *f;
+
+	(void)vcpu;
+	pthread_mutex_lock(&bus->lock);
+	f = addressed(bus, CONF1_ENABLE | (uint32_t)(off >> 4 & 0xffff00));
+	if (f && reg < PCI_CONFIG_SIZE)
+		config_write(f, reg, (uint32_t)value, size);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+/* Naturally aligned accesses of up to 4 bytes, as PCIe allows; an 8-byte
+ * one is two. */
+static const struct io_ops ecam_ops = {
+	.read = ecam_read, .write = ecam_write,
+	.valid_min = 1, .valid_max = 8, .impl_min = 1, .impl_max = 4,
 };
 
 /* ---- adding functions ---- */
@@ -321,12 +413,41 @@ int pci_add_function(struct vm *vm, struct pci_function *f)
 			i++;
 	}
 	pci_put16(f->config + PCI_COMMAND, cmd);
+	if (f->config[PCI_INTERRUPT_PIN] > 4)
+		return -1;
+	if (f->config[PCI_INTERRUPT_PIN])      /* as firmware fills it in */
+		f->config[PCI_INTERRUPT_LINE] = (uint8_t)pci_intx_gsi(slot, f->config[PCI_INTERRUPT_PIN]);
 	memcpy(f->at_reset, f->config, sizeof(f->at_reset));
 	f->slot = slot;
 	f->bus = bus;
 	pthread_mutex_lock(&bus->lock);
 	bus->fn[slot] = f;
 	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+/* ---- a function's configuration space in snapshots ---- */
+
+void pci_config_save(struct pci_function *f, struct snap_writer *w)
+{
+	pthread_mutex_lock(&f->bus->lock);
+	snap_put(w, f->config, PCI_CONFIG_SIZE);
+	pthread_mutex_unlock(&f->bus->lock);
+}
+
+int pci_config_load(struct pci_function *f, struct snap_reader *r)
+{
+	uint8_t saved[PCI_CONFIG_SIZE];
+
+	if (!snap_get(r, saved, sizeof(saved)))
+		return -1;
+	pthread_mutex_lock(&f->bus->lock);
+	for (unsigned i = 0; i < PCI_CONFIG_SIZE; i++)
+		f->config[i] = (uint8_t)((f->at_reset[i] & ~f->wmask[i]) | (saved[i] & f->wmask[i]));
+	if (f->config_written)
+		f->config_written(f, 0, PCI_CONFIG_SIZE);
+	intx_command_written(f);
+	pthread_mutex_unlock(&f->bus->lock);
 	return 0;
 }
 
@@ -348,6 +469,7 @@ static void pci_reset(void *opaque)
 		memcpy(f->config, f->at_reset, sizeof(f->config));
 		if (f->config_written)
 			f->config_written(f, 0, PCI_CONFIG_SIZE);
+		intx_command_written(f);
 	}
 	pthread_mutex_unlock(&bus->lock);
 }
@@ -357,6 +479,7 @@ static void pci_destroy(void *opaque)
 	struct pci_bus *bus = opaque;
 
 	pthread_mutex_destroy(&bus->lock);
+	pthread_mutex_destroy(&bus->intx_lock);
 	free(bus);
 }
 
@@ -368,6 +491,7 @@ static int pci_create(struct vm *vm, const struct device_params *dp)
 		return -1;
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->intx_lock, NULL);
 	/* Intel 440FX, as QEMU's pc machine: Linux's conf1 sanity check looks
 	 * for a host bridge on bus 0. */
 	pci_init_header(&bus->host, 0x8086, 0x1237, 0x060000, 0x02, 0, 0);
@@ -378,7 +502,8 @@ static int pci_create(struct vm *vm, const struct device_params *dp)
 		pci_destroy(bus);
 		return -1;
 	}
-	return iobus_register(&vm->pio, dp->base, 8, &cf8_ops, bus, "pci-cf8");
+	return iobus_register(&vm->pio, dp->base, 8, &cf8_ops, bus, "pci-cf8") ||
+	       iobus_register(&vm->mmio, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, bus, "pci-ecam");
 }
 
 static int pci_save(void *opaque, struct snap_writer *w)

@@ -1,7 +1,11 @@
 /*
  * The PCI bus of the PC (hw/pci.c): configuration mechanism #1 at
- * 0xCF8/0xCFC, a host bridge at 00:00.0, and up to 31 more functions on bus
- * 0, one per slot.  A device fills a struct pci_function (its configuration
+ * 0xCF8/0xCFC and ECAM (memory-mapped configuration, 4 KiB per function,
+ * described to the guest by ACPI's MCFG table and reserved in the E820
+ * map), a host bridge at 00:00.0, and up to 31 more functions on bus 0,
+ * one per slot.  Both mechanisms reach the same configuration spaces; the
+ * 3.75 KiB of extended space past each function's 256 bytes read as all
+ * ones (conventional PCI functions have none).  A device fills a struct pci_function (its configuration
  * header, which bits the guest may write, its BARs and their regions) and
  * adds it with pci_add_function() while the machine is built.
  *
@@ -12,6 +16,13 @@
  * decodes a BAR wherever the guest puts it inside the windows, and not at
  * all while the command register turns decoding off.  Accesses reach the
  * BAR's own regions (a small iobus per BAR, with the usual size contracts).
+ *
+ * INTx: a function with an interrupt pin (INTA, set before adding it) is
+ * wired to an IOAPIC input by the swizzle the DSDT's _PRT describes,
+ * GSI 16 + (slot + pin) % 8, level-triggered; functions that share a GSI
+ * hold it up together (the line is the OR of them).  The command
+ * register's Interrupt Disable bit takes a function off its line, and
+ * the status register's Interrupt Status bit shows its request.
  */
 #ifndef SHRIKE_PCI_H
 #define SHRIKE_PCI_H
@@ -21,13 +32,18 @@
 #include <stdint.h>
 
 #include "core/iobus.h"
+#include "core/memory.h"
 
 struct vm;
+struct snap_writer;
+struct snap_reader;
 
 #define PCI_MMIO_BASE   0xe0000000ull
 #define PCI_MMIO_END    0xfc000000ull
 #define PCI_IO_BASE     0xc000u
 #define PCI_IO_END      0x10000u
+#define PCI_ECAM_BASE   MEM_ECAM_BASE   /* bus 0 only: 1 MiB */
+#define PCI_ECAM_SIZE   MEM_ECAM_SIZE
 #define PCI_SLOTS       32
 #define PCI_CONFIG_SIZE 256
 
@@ -50,9 +66,12 @@ struct vm;
 #define PCI_CMD_MEMORY     0x0002
 #define PCI_CMD_MASTER     0x0004
 #define PCI_CMD_INTX_OFF   0x0400
+#define PCI_STATUS_INTX    0x0008
 #define PCI_STATUS_CAPS    0x0010
 #define PCI_CAP_ID_MSIX    0x11
 #define PCI_CAP_ID_VENDOR  0x09
+#define PCI_INTX_GSI_BASE  16
+#define PCI_INTX_GSIS      8
 
 struct pci_bar {
 	uint64_t size;             /* a power of two, at least 16 (memory) or 4 (I/O); 0: none */
@@ -73,6 +92,9 @@ struct pci_function {
 	/* After the guest wrote [off, off + size) of the configuration
 	 * space (MSI-X enable, for instance); optional.  Under the bus lock. */
 	void (*config_written)(struct pci_function *f, unsigned off, unsigned size);
+	/* INTx, under the bus's intx_lock: what the device asks for, whether
+	 * the command register lets it through, and what it holds up now. */
+	bool intx_request, intx_disabled, intx_on;
 };
 
 struct pci_bus {
@@ -84,6 +106,10 @@ struct pci_bus {
 	uint32_t next_io;
 	uint32_t address;                 /* 0xCF8 */
 	uint8_t rcr;                      /* 0xCF9 */
+	/* The INTx lines; taken last (under the bus, device and MSI-X locks),
+	 * nothing is taken under it but the interrupt controller's. */
+	pthread_mutex_t intx_lock;
+	unsigned intx_holders[PCI_INTX_GSIS];
 };
 
 /* Begins a type 0 header: IDs, class, header type; the BARs' sizes and
@@ -99,6 +125,24 @@ unsigned pci_add_capability(struct pci_function *f, uint8_t id, unsigned len);
 /* Places a function in the next free slot of the VM's bus and assigns its
  * BARs.  0, or -1 (no bus, no slot, no room in a window). */
 int pci_add_function(struct vm *vm, struct pci_function *f);
+
+/* The GSI that pin (1 = INTA .. 4 = INTD) of a slot is wired to. */
+static inline unsigned pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return PCI_INTX_GSI_BASE + (slot + pin - 1) % PCI_INTX_GSIS;
+}
+
+/* The device raises (true) or lowers its INTx request.  Any thread, any
+ * lock of the function's own held; a function without a pin, or not on a
+ * bus yet, is ignored. */
+void pci_set_intx(struct pci_function *f, bool level);
+
+/* A function's configuration space in a device's snapshot section, and
+ * back: only the bits the guest may write are taken from the file (the
+ * rest stays as shrike built it), then the function's hooks see the
+ * whole space written.  0, or -1 if the reader ran short. */
+void pci_config_save(struct pci_function *f, struct snap_writer *w);
+int pci_config_load(struct pci_function *f, struct snap_reader *r);
 
 /* The address a BAR decodes now (0 when decoding is off or it lies outside
  * the bus's windows). */

@@ -1,5 +1,5 @@
 /*
- * ACPI tables for Linux guests: RSDP, XSDT, FADT (+ FACS), MADT and a DSDT
+ * ACPI tables for Linux guests: RSDP, XSDT, FADT (+ FACS), MADT, MCFG and a DSDT
  * with the S5 sleep state, built into one buffer that the loader places in
  * the reserved area below 1 MiB (ACPI_TABLES_ADDR).
  *
@@ -8,7 +8,8 @@
  * always enabled), no CMOS century index games, "no VGA".  The DSDT holds
  * \_S5 = {0, 0}, matching what hw/acpi_pm.c treats as power-off, and the
  * PCI root \_SB.PCI0 with its windows (hw/pci.h), where Linux finds the
- * bus.
+ * bus, and its interrupt routing (_PRT).
+ * MCFG: PCI's ECAM window (hw/pci.h), bus 0.
  * MADT: one local APIC per vCPU (ID = index), the IOAPIC (ID = ncpus,
  * 0xFEC00000, GSI base 0), IRQ 0 -> GSI 2 and IRQ 9 level/active-high.
  */
@@ -209,13 +210,13 @@ static void dword_memory(struct aml *a, uint32_t min, uint32_t max)
 	emit_u32(a, max - min + 1);
 }
 
-/* The PCI root's resources: bus 0-255, the configuration ports, the I/O
+/* The PCI root's resources: bus 0, the configuration ports, the I/O
  * space around them, the memory window where BARs decode. */
 static void pci_crs(struct aml *a)
 {
 	static const uint8_t conf_ports[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 
-	word_range(a, 2, 0, 0, 0xff);
+	word_range(a, 2, 0, 0, 0);              /* bus 0 only, as ECAM covers */
 	emit(a, conf_ports, sizeof(conf_ports));
 	word_range(a, 1, 0x03, 0x0000, 0x0cf7);
 	word_range(a, 1, 0x03, 0x0d00, 0xffff);
@@ -232,10 +233,40 @@ static void name_int(struct aml *a, const char *name, uint32_t v)
 	emit_u32(a, v);
 }
 
-/* Device (\_SB.PCI0) { _HID PNP0A03, _UID 0, _BBN 0, _CRS } */
+/* Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, 0, GSI }, ... }):
+ * every slot's INTA-INTD straight to IOAPIC inputs (no link devices), by
+ * the swizzle hw/pci.h wires; such interrupts are level-triggered and
+ * active-low (ACPI 6.4, 6.2.13). */
+static void pci_routing(struct aml *a)
+{
+	uint8_t eb[16], lb[PCI_SLOTS * 4 * 16];
+	struct aml list = { lb, 0 };
+
+	emit_u8(&list, (PCI_SLOTS - 1) * 4);   /* NumElements */
+	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
+		for (unsigned pin = 1; pin <= 4; pin++) {
+			struct aml e = { eb, 0 };
+
+			emit_u8(&e, 4);
+			emit_u8(&e, 0x0c);             /* DWordConst: the slot, any function */
+			emit_u32(&e, slot << 16 | 0xffff);
+			emit_u8(&e, 0x0a);             /* ByteConst: the pin, 0 = INTA */
+			emit_u8(&e, (uint8_t)(pin - 1));
+			emit_u8(&e, 0x00);             /* Zero: no link device, a GSI */
+			emit_u8(&e, 0x0a);
+			emit_u8(&e, (uint8_t)pci_intx_gsi(slot, pin));
+			emit_pkg(&list, "\x12", 1, &e);
+		}
+	}
+	emit_u8(a, 0x08);
+	emit(a, "_PRT", 4);
+	emit_pkg(a, "\x12", 1, &list);
+}
+
+/* Device (\_SB.PCI0) { _HID PNP0A03, _UID 0, _BBN 0, _CRS, _PRT } */
 static void pci_root(struct aml *a)
 {
-	uint8_t cb[256], bb[300], db[512];
+	uint8_t cb[256], bb[300], db[PCI_SLOTS * 4 * 16 + 512];
 	struct aml crs = { cb, 0 }, buf = { bb, 0 }, dev = { db, 0 };
 
 	pci_crs(&crs);
@@ -249,20 +280,46 @@ static void pci_root(struct aml *a)
 	emit_u8(&dev, 0x08);
 	emit(&dev, "_CRS", 4);
 	emit_pkg(&dev, "\x11", 1, &buf);
+	pci_routing(&dev);
 	emit_pkg(a, "\x5b\x82", 2, &dev);
 }
 
-/* DSDT: Name (_S5, Package () { 0, 0 }) and Scope (\_SB) { PCI0 }. */
+/* Device (\_SB.MRES) { _HID PNP0C02, _CRS { the ECAM window } }: a
+ * motherboard resource, where Linux looks for the MCFG area once ACPI is
+ * up (the E820 map reserves it for the early check). */
+static void motherboard_resources(struct aml *a)
+{
+	uint8_t cb[64], bb[80], db[160];
+	struct aml crs = { cb, 0 }, buf = { bb, 0 }, dev = { db, 0 };
+
+	dword_memory(&crs, (uint32_t)PCI_ECAM_BASE, (uint32_t)(PCI_ECAM_BASE + PCI_ECAM_SIZE - 1));
+	crs.p[4] = 0x0d;                       /* a consumer, not a bridge's window */
+	emit_u8(&crs, 0x79);
+	emit_u8(&crs, 0);
+	emit_u8(&buf, 0x0a);
+	emit_u8(&buf, (uint8_t)crs.len);
+	emit(&buf, crs.p, crs.len);
+	emit(&dev, "MRES", 4);
+	name_int(&dev, "_HID", 0x020cd041);    /* EisaId ("PNP0C02") */
+	name_int(&dev, "_UID", 1);
+	emit_u8(&dev, 0x08);
+	emit(&dev, "_CRS", 4);
+	emit_pkg(&dev, "\x11", 1, &buf);
+	emit_pkg(a, "\x5b\x82", 2, &dev);
+}
+
+/* DSDT: Name (_S5, Package () { 0, 0 }) and Scope (\_SB) { PCI0, MRES }. */
 static size_t build_dsdt(uint8_t *p)
 {
 	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
 	struct acpi_header *h = (struct acpi_header *)p;
-	uint8_t sb[600];
+	uint8_t sb[PCI_SLOTS * 4 * 16 + 1024];
 	struct aml body = { p + sizeof(*h), 0 }, scope = { sb, 0 };
 
 	emit(&body, s5, sizeof(s5));
 	emit(&scope, "\\_SB_", 5);
 	pci_root(&scope);
+	motherboard_resources(&scope);
 	emit_pkg(&body, "\x10", 1, &scope);
 	header(h, "DSDT", (uint32_t)(sizeof(*h) + body.len), 2);
 	finish_table(h);
@@ -331,6 +388,22 @@ static size_t build_madt(uint8_t *p, unsigned ncpus)
 	return h->length;
 }
 
+/* MCFG (PCI Firmware 3.2, 4.1.2): one ECAM range, segment 0, bus 0. */
+static size_t build_mcfg(uint8_t *p)
+{
+	struct acpi_header *h = (struct acpi_header *)p;
+	uint8_t *e = p + sizeof(*h) + 8;       /* 8 reserved bytes */
+	uint64_t base = PCI_ECAM_BASE;
+
+	memset(p + sizeof(*h), 0, 8 + 16);
+	memcpy(e, &base, 8);                   /* segment 0 at e + 8, buses 0..0 */
+	e[10] = 0;
+	e[11] = (uint8_t)((PCI_ECAM_SIZE >> 20) - 1);
+	header(h, "MCFG", (uint32_t)(sizeof(*h) + 8 + 16), 1);
+	finish_table(h);
+	return h->length;
+}
+
 static size_t align16(size_t v)
 {
 	return (v + 15) & ~(size_t)15;
@@ -338,10 +411,10 @@ static size_t align16(size_t v)
 
 size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus)
 {
-	size_t off_rsdp = 0, off_xsdt, off_fadt, off_facs, off_dsdt, off_madt, end;
+	size_t off_rsdp = 0, off_xsdt, off_fadt, off_facs, off_dsdt, off_madt, off_mcfg, end;
 	struct acpi_rsdp *rsdp = (struct acpi_rsdp *)buf;
 	struct acpi_header *xsdt;
-	uint64_t entries[2];
+	uint64_t entries[3];
 
 	if (ncpus > ACPI_MAX_CPUS || cap < ACPI_TABLES_SIZE)
 		return 0;
@@ -351,7 +424,8 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus)
 	off_facs = (off_fadt + sizeof(struct acpi_fadt) + 63) & ~(size_t)63;   /* 64-byte aligned */
 	off_dsdt = align16(off_facs + sizeof(struct acpi_facs));
 	off_madt = align16(off_dsdt + build_dsdt(buf + off_dsdt));
-	end = off_madt + build_madt(buf + off_madt, ncpus);
+	off_mcfg = align16(off_madt + build_madt(buf + off_madt, ncpus));
+	end = off_mcfg + build_mcfg(buf + off_mcfg);
 	if (end > cap)
 		return 0;
 	{
@@ -365,6 +439,7 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus)
 	xsdt = (struct acpi_header *)(buf + off_xsdt);
 	entries[0] = base + off_fadt;
 	entries[1] = base + off_madt;
+	entries[2] = base + off_mcfg;
 	header(xsdt, "XSDT", (uint32_t)(sizeof(*xsdt) + sizeof(entries)), 1);
 	memcpy(buf + off_xsdt + sizeof(*xsdt), entries, sizeof(entries));
 	finish_table(xsdt);

@@ -27,7 +27,7 @@ t_bootinfo() {
 	run_vm 60 --kernel "$K/bootinfo.elf" --cmdline "a=1 b=2" --initrd "$TMP/initrd.bin" \
 		--module "$TMP/mod1.bin,x=y" --memory 128M
 	expect multiboot_info 0 "cmdline '$K/bootinfo.elf a=1 b=2'" "mem_lower 640 mem_upper 130048" \
-		"mmap 0x0-0x9fc00 type 1" "mmap 0x100000-0x8000000 type 1" \
+		"mmap 0x0-0x9fc00 type 1" "mmap 0x100000-0x8000000 type 1" "mmap 0xc0000000-0xc0100000 type 2" \
 		"string '$TMP/initrd.bin' data 'INITRD-CONTENTS.'" "string '$TMP/mod1.bin x=y' data 'MODULE-ONE......'"
 }
 

@@ -47,11 +47,12 @@ linux_expect() {
 		"BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable" \
 		"BIOS-e820: [mem 0x000000000009fc00-0x00000000000fffff] reserved" \
 		"BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable" \
+		"BIOS-e820: [mem 0x00000000c0000000-0x00000000c00fffff] reserved" \
 		"ACPI: RSDP 0x00000000000E0000" "ACPI: APIC 0x" \
 		"smpboot: Allowing $cpus CPUs, 0 hotplug CPUs"; do
 		grep -qF -- "$p" "$TMP/out" || { fail "$name" "kernel log lacks '$p'"; return; }
 	done
-	[ "$(grep -c 'BIOS-e820:' "$TMP/out")" -eq 3 ] ||
+	[ "$(grep -c 'BIOS-e820:' "$TMP/out")" -eq 4 ] ||
 		{ fail "$name" "e820 map differs: $(grep 'BIOS-e820' "$TMP/out" | tr '\n' '|')"; return; }
 	pass "$name"
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "hw/pci.h"
 #include "x86/acpi.h"
 
 static uint8_t buf[ACPI_TABLES_SIZE];
@@ -38,7 +39,7 @@ static const uint8_t *table(uint64_t gpa, const char *sig)
 
 static void check_for(unsigned ncpus)
 {
-	const uint8_t *xsdt, *fadt, *madt, *dsdt, *p, *end;
+	const uint8_t *xsdt, *fadt, *madt, *mcfg, *dsdt, *p, *end;
 	unsigned lapics = 0, ioapics = 0, overrides = 0;
 
 	CHECK(acpi_build(buf, sizeof(buf), ACPI_TABLES_ADDR, ncpus) > 0);
@@ -48,10 +49,15 @@ static void check_for(unsigned ncpus)
 	CHECK_EQ(buf[15], 2);
 	xsdt = table(rd64(buf + 24), "XSDT");
 	CHECK(xsdt);
-	CHECK_EQ(rd32(xsdt + 4), 36 + 16);
+	CHECK_EQ(rd32(xsdt + 4), 36 + 24);
 	fadt = table(rd64(xsdt + 36), "FACP");
 	madt = table(rd64(xsdt + 44), "APIC");
-	CHECK(fadt && madt);
+	mcfg = table(rd64(xsdt + 52), "MCFG");
+	CHECK(fadt && madt && mcfg);
+	CHECK_EQ(rd32(mcfg + 4), 60);                          /* one ECAM range */
+	CHECK_EQ(rd64(mcfg + 44), PCI_ECAM_BASE);
+	CHECK_EQ(mcfg[54] | mcfg[55] << 8, 0);                 /* segment 0, buses 0-0 */
+	CHECK_EQ(mcfg[55], 0);
 	CHECK_EQ(rd32(fadt + 4), 244);
 	dsdt = table(rd64(fadt + 140), "DSDT");
 	CHECK(dsdt);
@@ -61,6 +67,8 @@ static void check_for(unsigned ncpus)
 	CHECK_EQ(rd32(fadt + 64), 0x604);                      /* PM1a_CNT_BLK */
 	CHECK_EQ(rd32(fadt + 76), 0x608);                      /* PM_TMR_BLK */
 	CHECK(memchr(dsdt + 36, '_', rd32(dsdt + 4) - 36) && !memcmp(dsdt + 37, "_S5_", 4));
+	CHECK(memmem(dsdt, rd32(dsdt + 4), "_PRT", 4));        /* INTx routing */
+	CHECK(memmem(dsdt, rd32(dsdt + 4), "MRES", 4));        /* ECAM reserved */
 	CHECK_EQ(rd32(madt + 36), 0xfee00000);
 	for (p = madt + 44, end = madt + rd32(madt + 4); p < end; p += p[1]) {
 		CHECK(p[1] >= 2 && p + p[1] <= end);

@@ -252,7 +252,7 @@ static void e820_layout(void)
 	struct e820_entry e[E820_MAX];
 	unsigned n = e820_build(&mem, e);
 
-	CHECK_EQ(n, 3);
+	CHECK_EQ(n, 4);
 	CHECK_EQ(e[0].addr, 0);
 	CHECK_EQ(e[0].size, 0x9fc00);
 	CHECK_EQ(e[1].addr, 0x9fc00);
@@ -260,12 +260,16 @@ static void e820_layout(void)
 	CHECK_EQ(e[1].type, E820_RESERVED);
 	CHECK_EQ(e[2].addr, 0x100000);
 	CHECK_EQ(e[2].addr + e[2].size, 64u << 20);
+	CHECK_EQ(e[3].addr, 0xc0000000);                   /* PCI's ECAM window */
+	CHECK_EQ(e[3].size, 1u << 20);
+	CHECK_EQ(e[3].type, E820_RESERVED);
 	CHECK_EQ(guest_mem_init(&big, 5ull << 30), 0);
 	n = e820_build(&big, e);
-	CHECK_EQ(n, 4);
+	CHECK_EQ(n, 5);
 	CHECK_EQ(e[2].addr + e[2].size, 0xc0000000);
-	CHECK_EQ(e[3].addr, 0x100000000ull);
-	CHECK_EQ(e[3].size, 2ull << 30);
+	CHECK_EQ(e[3].addr, 0xc0000000);
+	CHECK_EQ(e[4].addr, 0x100000000ull);
+	CHECK_EQ(e[4].size, 2ull << 30);
 	CHECK(gpa_to_hva(&big, 0x100000000ull, 4096));
 	CHECK(!gpa_to_hva(&big, 0xc0000000ull, 1));
 	CHECK(!gpa_to_hva(&big, 0xbffff000ull, 0x2000));

@@ -2,7 +2,8 @@
  * The PCI host (hw/pci.c) without KVM: conf1 reads of empty slots, the
  * host bridge, BAR sizing by all ones, BARs assigned in the windows,
  * decoding that follows the command register and a BAR the guest moves,
- * read-only fields, capability lists, and MSI-X table accesses.
+ * read-only fields, capability lists, MSI-X table accesses, ECAM, and INTx
+ * lines shared by two functions.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include "hw/pci.h"
 
 static struct vm *vm;
-static struct pci_function fn;
+static struct pci_function fn, fn2;
 static struct msix msix;
 static uint64_t last_off, hits;
 
@@ -138,6 +139,75 @@ static void msix_table(void)
 	mmio_read32(bar0 + 16 * 64);                           /* past the table: harmless */
 }
 
+static uint32_t ecam_read(unsigned slot, unsigned reg, unsigned size)
+{
+	uint32_t v = 0;
+
+	iobus_read(&vm->mmio, NULL, PCI_ECAM_BASE + (slot << 15 | reg), &v, size);
+	return v;
+}
+
+static void ecam_write(unsigned slot, unsigned reg, uint32_t v, unsigned size)
+{
+	iobus_write(&vm->mmio, NULL, PCI_ECAM_BASE + (slot << 15 | reg), &v, size);
+}
+
+/* ECAM reaches the same configuration spaces as conf1. */
+static void ecam_matches_conf1(void)
+{
+	CHECK_EQ(ecam_read(0, 0, 4), 0x12378086);
+	CHECK_EQ(ecam_read(1, 0, 4), cfg_read(1, 0));
+	CHECK_EQ(ecam_read(1, 0x10, 4), cfg_read(1, 0x10));
+	CHECK_EQ(ecam_read(1, 2, 2), 0x0001);
+	CHECK_EQ(ecam_read(9, 0, 4), 0xffffffff);              /* empty slot */
+	CHECK_EQ(ecam_read(1, 0x100, 4), 0xffffffff);          /* no extended space */
+	CHECK_EQ(ecam_read(1, 1 << 12, 4), 0xffffffff);        /* function 1 */
+	ecam_write(1, 0x3c, 0x5a, 1);                          /* interrupt line, writable */
+	CHECK_EQ(cfg_read(1, 0x3c) & 0xff, 0x5a);
+	ecam_write(1, 0, 0, 4);                                /* IDs stay */
+	CHECK_EQ(cfg_read(1, 0), 0x00011234);
+	ecam_write(1, 0x100, 0, 4);                            /* ignored */
+}
+
+static int line_level[24];
+
+static void record_line(void *chip, unsigned pin, bool level)
+{
+	(void)chip;
+	if (pin < 24)
+		line_level[pin] = level;
+}
+
+/* INTx: fn (slot 1, INTB) and fn2 (slot 2, INTA) share GSI 18; the line
+ * is up while either asks, the Interrupt Disable bit takes one off, the
+ * status bit shows the request. */
+static void intx_shared_line(void)
+{
+	CHECK_EQ(cfg_read(1, 0x3c) >> 8 & 0xff, 2);            /* INTB */
+	CHECK_EQ(cfg_read(2, 0x3c) & 0xffff, 0x0112);          /* INTA, line 18 */
+	CHECK_EQ(pci_intx_gsi(1, 2), 18);
+	pci_set_intx(&fn, true);
+	CHECK_EQ(line_level[18], 1);
+	CHECK(cfg_read(1, 4) >> 16 & PCI_STATUS_INTX);
+	CHECK(!(cfg_read(2, 4) >> 16 & PCI_STATUS_INTX));
+	pci_set_intx(&fn2, true);
+	pci_set_intx(&fn, false);
+	CHECK_EQ(line_level[18], 1);                           /* fn2 still holds it */
+	CHECK(!(cfg_read(1, 4) >> 16 & PCI_STATUS_INTX));
+	cfg_write(2, 4, (cfg_read(2, 4) & 0xffff) | PCI_CMD_INTX_OFF);
+	CHECK_EQ(line_level[18], 0);                           /* disabled: off the line */
+	CHECK(cfg_read(2, 4) >> 16 & PCI_STATUS_INTX);         /* still asking */
+	cfg_write(2, 4, cfg_read(2, 4) & 0xffff & ~PCI_CMD_INTX_OFF);
+	CHECK_EQ(line_level[18], 1);
+	pci_set_intx(&fn2, false);
+	CHECK_EQ(line_level[18], 0);
+	pci_set_intx(&fn2, false);                             /* twice: no underflow */
+	pci_set_intx(&fn, true);
+	CHECK_EQ(line_level[18], 1);
+	pci_set_intx(&fn, false);
+	CHECK_EQ(line_level[18], 0);
+}
+
 static void msix_written(struct pci_function *f, unsigned off, unsigned size)
 {
 	(void)f, (void)off, (void)size;
@@ -164,12 +234,19 @@ int main(void)
 	    msix_init(&msix, vm, &fn, 4, 0, 0x000, 0x800))
 		return 1;
 	fn.config_written = msix_written;
-	if (pci_add_function(vm, &fn))
+	fn.config[PCI_INTERRUPT_PIN] = 2;
+	pci_init_header(&fn2, 0x1234, 0x0002, 0xff0000, 0, 0, 0);
+	fn2.config[PCI_INTERRUPT_PIN] = 1;
+	vm->irq.split = true;                                  /* the lines reach record_line */
+	vm->irq.ioapic.set_irq = record_line;
+	if (pci_add_function(vm, &fn) || pci_add_function(vm, &fn2))
 		return 1;
 	RUN(empty_slots_and_host);
 	RUN(bars_assigned_and_sized);
 	RUN(decoding_follows_the_guest);
 	RUN(capabilities);
 	RUN(msix_table);
+	RUN(ecam_matches_conf1);
+	RUN(intx_shared_line);
 	return check_failures ? 1 : 0;
 }
