@@ -9,6 +9,10 @@
  *             vm_add_device(); gets the board's parameters
  *   reset     back to power-on state (a system reset); called with every
  *             vCPU parked, in creation order
+ *   quiesce   optional: before a save, with every vCPU parked: finish
+ *             the I/O in flight and stop touching guest memory (a device
+ *             with its own threads); 0, or -1 (logged: the save fails)
+ *   resume    optional: after the save (whether it worked or not)
  *   save      writes the guest-visible state into a snapshot section
  *   load      reads it back, validating every field (a snapshot file is
  *             input from outside); called before any vCPU runs
@@ -40,6 +44,8 @@ struct device_model {
 	const char *name;
 	int (*create)(struct vm *vm, const struct device_params *p);
 	void (*reset)(void *opaque);
+	int (*quiesce)(void *opaque);
+	void (*resume)(void *opaque);
 	int (*save)(void *opaque, struct snap_writer *w);
 	int (*load)(void *opaque, struct snap_reader *r);
 	void (*stats)(void *opaque, FILE *f);

@@ -392,6 +392,32 @@ static bool may_replace(const char *path, char *err, size_t errlen)
 	return true;
 }
 
+/* Devices with threads of their own finish their I/O and keep off guest
+ * memory until resume_devices(): the RAM and their rings are saved as one
+ * moment.  Returns how many were quiesced (all, or fewer: one failed). */
+static unsigned quiesce_devices(struct vm *vm, bool *failed)
+{
+	unsigned i;
+
+	*failed = false;
+	for (i = 0; i < vm->ndevices; i++) {
+		const struct device *d = &vm->devices[i];
+
+		if (d->model->quiesce && d->model->quiesce(d->opaque)) {
+			*failed = true;
+			break;
+		}
+	}
+	return i;
+}
+
+static void resume_devices(struct vm *vm, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (vm->devices[i].model->resume)
+			vm->devices[i].model->resume(vm->devices[i].opaque);
+}
+
 int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 		  struct snapshot_stats *st, char *err, size_t errlen)
 {
@@ -399,7 +425,8 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 	uint64_t t0 = now_ns();
 	char tmp[4200] = "";
 	int fd, r = -1;
-	bool created;
+	bool created, quiesce_failed;
+	unsigned quiesced;
 
 	memset(st, 0, sizeof(*st));
 	if (!s) {
@@ -414,8 +441,12 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 	err_set(err, errlen, "cannot gather the VM's state");
 	fd = may_replace(path, err, errlen) ? open_temp(path, tmp, sizeof(tmp)) : -2;
 	created = fd >= 0;             /* only a file this save made is removed */
+	quiesced = fd >= 0 ? quiesce_devices(vm, &quiesce_failed) : 0;
 	if (fd == -2) {
 		/* the message is set */
+	} else if (fd >= 0 && quiesce_failed) {
+		err_set(err, errlen, "device %s: cannot finish its I/O",
+			vm->devices[quiesced].model->name);
 	} else if (fd < 0) {
 		err_set(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 	} else if (gather(s)) {
@@ -433,6 +464,7 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 		else
 			err_set(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 	}
+	resume_devices(vm, quiesced);
 	if (fd >= 0)
 		close(fd);
 	if (r && created)

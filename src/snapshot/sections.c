@@ -20,9 +20,11 @@
 
 /* ---- configuration ---- */
 
-#define SNAP_DEV_PC_TESTDEV  0x01
-#define SNAP_DEV_PCI_TESTDEV 0x02
-#define SNAP_DEVS_KNOWN      (SNAP_DEV_PC_TESTDEV | SNAP_DEV_PCI_TESTDEV)
+#define SNAP_DEV_PC_TESTDEV     0x01
+#define SNAP_DEV_PCI_TESTDEV    0x02
+#define SNAP_DEV_VIRTIO_RNG     0x04
+#define SNAP_DEV_VIRTIO_CONSOLE 0x08
+#define SNAP_DEVS_KNOWN         0x0f
 
 static void put_str(struct snap_writer *w, const char *s)
 {
@@ -49,9 +51,15 @@ int snap_config_write(struct vm *vm, struct snap_writer *w)
 	put_str(w, c->name);
 	put_str(w, c->cpu_model);
 	snap_put_u8(w, (uint8_t)c->irqchip);
-	/* Optional devices (added later: a file without this byte has none). */
+	/* Optional devices (added later: a file without this byte has none),
+	 * then the number of disks.  The disks' paths are not kept: a restore
+	 * is given them (--disk), as QEMU's -incoming is; a snapshot file
+	 * must not choose which files shrike opens for the guest. */
 	snap_put_u8(w, (c->pc_testdev ? SNAP_DEV_PC_TESTDEV : 0) |
-			(c->pci_testdev ? SNAP_DEV_PCI_TESTDEV : 0));
+			(c->pci_testdev ? SNAP_DEV_PCI_TESTDEV : 0) |
+			(c->rng ? SNAP_DEV_VIRTIO_RNG : 0) |
+			(c->console_virtio ? SNAP_DEV_VIRTIO_CONSOLE : 0));
+	snap_put_u8(w, (uint8_t)c->ndisks);
 	return w->failed ? -1 : 0;
 }
 
@@ -92,8 +100,20 @@ int snap_config_read(struct snap_reader *r, struct vm_config *cfg, char *names, 
 
 		cfg->pc_testdev = devs & SNAP_DEV_PC_TESTDEV;
 		cfg->pci_testdev = devs & SNAP_DEV_PCI_TESTDEV;
+		cfg->rng = devs & SNAP_DEV_VIRTIO_RNG;
+		cfg->console_virtio = devs & SNAP_DEV_VIRTIO_CONSOLE;
 		if (devs & ~SNAP_DEVS_KNOWN) {
 			err_set(err, errlen, "configuration section names unknown devices (0x%x)", devs);
+			return -1;
+		}
+	}
+	if (!snap_done(r)) {
+		uint8_t ndisks = snap_get_u8(r);
+
+		if (!r->failed && ndisks != cfg->ndisks) {
+			err_set(err, errlen, "the snapshot's VM had %u disk%s, this restore is given %u "
+				"(--disk): give it the same disks, in the same order", ndisks,
+				ndisks == 1 ? "" : "s", cfg->ndisks);
 			return -1;
 		}
 	}

@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "snapshot/stream.h"
 #include "virtio/virtio.h"
 
 #define SECTOR 512ull
@@ -398,6 +399,11 @@ static void config_read(void *dev, unsigned off, void *buf, unsigned n)
 	memcpy(buf, (const uint8_t *)&b->config + off, n);
 }
 
+static unsigned inflight(void *dev)
+{
+	return ((struct blk *)dev)->inflight;
+}
+
 static const struct virtio_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = 2,
@@ -409,6 +415,7 @@ static const struct virtio_ops blk_ops = {
 	.reset = blk_dev_reset,
 	.poll_fd = ring_fd,
 	.poll_ready = complete_requests,
+	.inflight = inflight,
 };
 
 static void set_config(struct blk *b)
@@ -514,18 +521,38 @@ static int blk_create(struct vm *vm, const struct device_params *p)
 	return b->vd ? 0 : -1;
 }
 
-static void blk_reset(void *opaque)
+/* The transport, then what the disk looked like: a restore must be given
+ * the same disk (--disk), and says so if it was not. */
+static int blk_save(void *opaque, struct snap_writer *w)
 {
 	struct blk *b = opaque;
 
-	if (b->vd)
-		virtio_pci_reset(b->vd);
+	virtio_pci_save(b->vd, w);
+	snap_put_u64(w, b->sectors);
+	snap_put_u8(w, b->disk->readonly);
+	return w->failed ? -1 : 0;
 }
 
-static int blk_save(void *opaque, struct snap_writer *w)
+static int blk_load(void *opaque, struct snap_reader *r)
 {
-	(void)opaque, (void)w;
-	return virtio_refuse_save("virtio-blk");
+	struct blk *b = opaque;
+	uint64_t sectors;
+	bool ro;
+
+	if (virtio_pci_load(b->vd, r))
+		return -1;
+	sectors = snap_get_u64(r);
+	ro = snap_get_u8(r) != 0;
+	if (!snap_done(r))
+		return -1;
+	if (sectors != b->sectors || ro != b->disk->readonly) {
+		log_error("--disk %s: %llu sectors%s, but the snapshot's disk had %llu%s: give the "
+			  "restore the disks the VM had", b->disk->path, (unsigned long long)b->sectors,
+			  b->disk->readonly ? " read-only" : "", (unsigned long long)sectors,
+			  ro ? " read-only" : "");
+		return -1;
+	}
+	return 0;
 }
 
 static void blk_stats(void *opaque, FILE *f)
@@ -544,8 +571,11 @@ static void blk_stats(void *opaque, FILE *f)
 const struct device_model virtio_blk_model = {
 	.name = "virtio-blk",
 	.create = blk_create,
-	.reset = blk_reset,
+	.reset = virtio_model_reset,
+	.quiesce = virtio_model_quiesce,
+	.resume = virtio_model_resume,
 	.save = blk_save,
+	.load = blk_load,
 	.stats = blk_stats,
 	.destroy = blk_destroy,
 };

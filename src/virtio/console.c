@@ -133,6 +133,18 @@ static void console_reset_dev(void *dev)
 	c->have_held = false;           /* the ring it came from is gone */
 }
 
+/* Before a save: a receive buffer held for input goes back to the ring
+ * (taken again after the save or the restore). */
+static void console_quiesce(void *dev, struct virtio_dev *vd)
+{
+	struct console *c = dev;
+
+	if (c->have_held) {
+		vd->vq[RXQ].last_avail--;
+		c->have_held = false;
+	}
+}
+
 static void config_read(void *dev, unsigned off, void *buf, unsigned n)
 {
 	(void)dev, (void)off;
@@ -148,6 +160,7 @@ static const struct virtio_ops console_ops = {
 	.config_read = config_read,
 	.handle_queue = handle_queue,
 	.reset = console_reset_dev,
+	.quiesce = console_quiesce,
 };
 
 static void console_destroy(void *opaque)
@@ -182,20 +195,6 @@ static int console_create(struct vm *vm, const struct device_params *p)
 	return 0;
 }
 
-static void console_reset(void *opaque)
-{
-	struct console *c = opaque;
-
-	if (c->vd)
-		virtio_pci_reset(c->vd);
-}
-
-static int console_save(void *opaque, struct snap_writer *w)
-{
-	(void)opaque, (void)w;
-	return virtio_refuse_save("virtio-console");
-}
-
 static void console_stats(void *opaque, FILE *f)
 {
 	struct console *c = opaque;
@@ -210,8 +209,11 @@ static void console_stats(void *opaque, FILE *f)
 const struct device_model virtio_console_model = {
 	.name = "virtio-console",
 	.create = console_create,
-	.reset = console_reset,
-	.save = console_save,
+	.reset = virtio_model_reset,
+	.quiesce = virtio_model_quiesce,
+	.resume = virtio_model_resume,
+	.save = virtio_model_save,
+	.load = virtio_model_load,
 	.stats = console_stats,
 	.destroy = console_destroy,
 };

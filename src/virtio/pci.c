@@ -45,10 +45,14 @@ static void interrupt(struct virtio_dev *vd, uint16_t vector, uint8_t isr_bit)
 {
 	vd->isr |= isr_bit;
 	vd->interrupts++;
-	if (vector != MSIX_NO_VECTOR)
-		msix_notify(&vd->msix, vector);
-	/* No INTx yet: a driver without MSI-X gets no interrupt (the function's
-	 * interrupt pin says none). */
+	/* A driver that left MSI-X off takes INTx: the line stays up until it
+	 * reads the ISR (4.1.4.5). */
+	if (msix_enabled(&vd->msix)) {
+		if (vector != MSIX_NO_VECTOR)
+			msix_notify(&vd->msix, vector);
+	} else {
+		pci_set_intx(&vd->pci, true);
+	}
 }
 
 void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q)
@@ -128,6 +132,7 @@ static void reset_locked(struct virtio_dev *vd)
 	vd->queue_select = 0;
 	vd->status = 0;
 	vd->isr = 0;
+	pci_set_intx(&vd->pci, false);
 	if (vd->ops->reset)
 		vd->ops->reset(vd->dev);
 }
@@ -310,7 +315,8 @@ static uint64_t isr_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned
 		return 0;
 	pthread_mutex_lock(&vd->lock);
 	v = vd->isr;
-	vd->isr = 0;                   /* reading clears it */
+	vd->isr = 0;                   /* reading clears it, and lowers INTx */
+	pci_set_intx(&vd->pci, false);
 	pthread_mutex_unlock(&vd->lock);
 	return v;
 }
@@ -395,13 +401,25 @@ static void serve_queue(struct virtio_dev *vd, unsigned q)
 		return;
 	pthread_mutex_lock(&vd->lock);
 	vd->notifies++;
+	if (vd->paused) {               /* a save: served when it ends */
+		vd->kicked_while_paused |= 1u << q;
+		pthread_mutex_unlock(&vd->lock);
+		return;
+	}
 	ready = (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
 		vd->vq[q].enabled;
+	vd->busy += ready;
 	if (ready && !vd->ops->locks_itself)
 		vd->ops->handle_queue(vd->dev, vd, q);
 	pthread_mutex_unlock(&vd->lock);
-	if (ready && vd->ops->locks_itself)
+	if (!ready)
+		return;
+	if (vd->ops->locks_itself)
 		vd->ops->handle_queue(vd->dev, vd, q);
+	pthread_mutex_lock(&vd->lock);
+	vd->busy--;
+	pthread_cond_broadcast(&vd->idle);
+	pthread_mutex_unlock(&vd->lock);
 }
 
 static void *io_thread(void *arg)
@@ -435,6 +453,7 @@ static void *io_thread(void *arg)
 		if (extra >= 0 && (pfd[vd->nqueues + 1].revents & POLLIN)) {
 			pthread_mutex_lock(&vd->lock);
 			vd->ops->poll_ready(vd->dev, vd);
+			pthread_cond_broadcast(&vd->idle);   /* completions: a save may wait */
 			pthread_mutex_unlock(&vd->lock);
 		}
 	}
@@ -466,6 +485,7 @@ static int setup_function(struct vm *vm, struct virtio_dev *vd)
 	f->name = vd->ops->name;
 	f->opaque = vd;
 	f->config_written = config_written;
+	f->config[PCI_INTERRUPT_PIN] = 1;       /* INTA, for drivers that leave MSI-X off */
 	f->bar[MSIX_BAR].size = 0x1000;
 	f->bar[CAPS_BAR] = (struct pci_bar){ .size = CAPS_BAR_SIZE, .mem64 = true, .prefetch = true };
 	iobus_init(&f->bar[MSIX_BAR].regions, "virtio-msix", 0x1000);
@@ -502,6 +522,7 @@ struct virtio_dev *virtio_pci_create(struct vm *vm, const struct virtio_ops *ops
 	vd->rl = (struct ratelimit)RATELIMIT_INIT;
 	vd->host_features = ops->features | TRANSPORT_FEATURES;
 	pthread_mutex_init(&vd->lock, NULL);
+	pthread_cond_init(&vd->idle, NULL);
 	vd->stop_fd = eventfd(0, EFD_CLOEXEC);
 	for (unsigned q = 0; q < nqueues; q++)
 		vd->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -539,14 +560,9 @@ void virtio_pci_destroy(struct virtio_dev *vd)
 	iobus_free(&vd->pci.bar[MSIX_BAR].regions);
 	iobus_free(&vd->pci.bar[CAPS_BAR].regions);
 	msix_destroy(&vd->msix);
+	pthread_cond_destroy(&vd->idle);
 	pthread_mutex_destroy(&vd->lock);
 	free(vd);
-}
-
-int virtio_refuse_save(const char *name)
-{
-	log_error("%s: snapshots of VMs with virtio devices are not supported yet", name);
-	return -1;
 }
 
 void virtio_pci_stats(struct virtio_dev *vd, FILE *f)

@@ -90,20 +90,6 @@ static int rng_create(struct vm *vm, const struct device_params *p)
 	return r->vd ? 0 : -1;
 }
 
-static void rng_reset(void *opaque)
-{
-	struct rng *r = opaque;
-
-	if (r->vd)
-		virtio_pci_reset(r->vd);
-}
-
-static int rng_save(void *opaque, struct snap_writer *w)
-{
-	(void)opaque, (void)w;
-	return virtio_refuse_save("virtio-rng");
-}
-
 static void rng_stats(void *opaque, FILE *f)
 {
 	struct rng *r = opaque;
@@ -117,8 +103,11 @@ static void rng_stats(void *opaque, FILE *f)
 const struct device_model virtio_rng_model = {
 	.name = "virtio-rng",
 	.create = rng_create,
-	.reset = rng_reset,
-	.save = rng_save,
+	.reset = virtio_model_reset,
+	.quiesce = virtio_model_quiesce,
+	.resume = virtio_model_resume,
+	.save = virtio_model_save,
+	.load = virtio_model_load,
 	.stats = rng_stats,
 	.destroy = rng_destroy,
 };

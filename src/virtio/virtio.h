@@ -27,6 +27,8 @@
 #include "virtio/queue.h"
 
 struct vm;
+struct snap_writer;
+struct snap_reader;
 
 #define VIRTIO_MAX_QUEUES 16
 
@@ -66,6 +68,12 @@ struct virtio_ops {
 	 * the device lock). */
 	int (*poll_fd)(void *dev);
 	void (*poll_ready)(void *dev, struct virtio_dev *vd);
+	/* Optional, under the device lock: requests still in flight (a save
+	 * waits until none is). */
+	unsigned (*inflight)(void *dev);
+	/* Optional, under the device lock, before a save: give back what the
+	 * device holds that is not in the rings (a buffer taken for input). */
+	void (*quiesce)(void *dev, struct virtio_dev *vd);
 };
 
 struct virtio_dev {
@@ -89,6 +97,12 @@ struct virtio_dev {
 	bool ioeventfd_failed;
 	struct ratelimit rl;
 	uint64_t notifies, interrupts;   /* --stats */
+	/* A save in progress: notifications wait (kicked_while_paused) and
+	 * the save waits for the I/O thread to be idle (busy, idle). */
+	bool paused;
+	unsigned busy;
+	uint32_t kicked_while_paused;
+	pthread_cond_t idle;
 };
 
 /* Creates the PCI function, its queues and its I/O thread, and adds it to
@@ -106,9 +120,24 @@ void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q);
 /* A malformed request or ring: the device stops and asks for a reset. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 
-/* A virtio device model's save: not in snapshots yet, said by name (the
- * save fails, the VM goes on). */
-int virtio_refuse_save(const char *name);
+/*
+ * The device model glue every virtio device shares (hw/devices.h's
+ * struct device_model): the device's own state struct begins with its
+ * struct virtio_dev *, so these take the model's opaque pointer as is.
+ * A save quiesces the device (requests in flight complete, notifications
+ * wait), writes the transport's state (PCI configuration, MSI-X, features,
+ * status, every queue's addresses and indices), then resumes it; a load
+ * checks every field against the device built from the command line and
+ * maps the rings again.  Devices add their own fields after the
+ * transport's (virtio_pci_save/load).
+ */
+void virtio_model_reset(void *opaque);
+int virtio_model_quiesce(void *opaque);
+void virtio_model_resume(void *opaque);
+int virtio_model_save(void *opaque, struct snap_writer *w);
+int virtio_model_load(void *opaque, struct snap_reader *r);
+void virtio_pci_save(struct virtio_dev *vd, struct snap_writer *w);
+int virtio_pci_load(struct virtio_dev *vd, struct snap_reader *r);
 
 static inline bool virtio_has(const struct virtio_dev *vd, unsigned bit)
 {
