@@ -11,6 +11,7 @@
 #   make check-long   those and the other long tests
 #   make bench        benchmarks (bench/README.md)
 #   make bench-nested Linux to init, shrike and QEMU microvm, in the nested test VM
+#   make bench-nested-blk  virtio-blk, shrike and QEMU, in the nested test VM
 #   V=1               show the commands
 
 BUILD ?= build
@@ -194,6 +195,9 @@ bench: all
 bench-nested: all
 	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --timeout 5400 -- bench/linux-init.sh
 
+bench-nested-blk: all
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --env SECS --timeout 5400 -- bench/virtio-blk.sh
+
 # make fuzz: every target for FUZZ_SECONDS (default 60) from seed corpora
 # the build makes (scripts/fuzz.sh); make check runs each for a few seconds.
 fuzz: all
@@ -202,7 +206,7 @@ fuzz: all
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
-.PHONY: all bench-nested check check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
+.PHONY: all bench-nested bench-nested-blk check check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.
