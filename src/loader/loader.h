@@ -87,6 +87,7 @@ struct blob {
 	uint8_t *data;
 	size_t size;
 	bool mapped;
+	bool pinned;               /* data is shrike's private copy: it cannot change */
 	int fd;                    /* mapped blobs: the file mapped, for pread */
 	uint64_t file_off;         /* where data starts in that file */
 	int user_fd;               /* the user's file (0 or -1: none) */
