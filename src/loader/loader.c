@@ -380,7 +380,8 @@ static int load_segment(struct boot_plan *plan, struct load_segment *s, uint8_t 
 			return -1;
 		}
 		/* A private copy (a pin) cannot change: hashing tens of MiB at
-		 * every boot would buy nothing (it cost about 0.1 s a boot).
+		 * every boot would buy nothing (it cost 0.6 s of a Debian boot on the
+		 * nested test VM's KVM).
 		 * Other sources (a snapshot's mapped boot data) are checked
 		 * against the digest of the bytes first loaded. */
 		if (b->pinned)
