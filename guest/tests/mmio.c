@@ -1,6 +1,7 @@
-/* Hostile: touches unmapped MMIO (the 32-bit hole, just past RAM, the
- * HPET address) with every size, string instructions and a page-crossing
- * access.  Reads must return all ones; writes must vanish. */
+/* Hostile: touches unmapped MMIO (the 32-bit hole past PCI's ECAM window,
+ * just past RAM, the HPET address) with every size, string instructions
+ * and a page-crossing access.  Reads must return all ones; writes must
+ * vanish. */
 #include "rt.h"
 
 static void probe(uint64_t a)
@@ -22,7 +23,7 @@ void test_main(void)
 {
 	static uint8_t buf[64];
 	uint64_t ram = fw_cfg_read_int(0x03, 8);
-	uint64_t addrs[] = { 0xc0000000, 0xd0000000, 0xfed00000, 0xfebff000, ram, ram + 0x1000 };
+	uint64_t addrs[] = { 0xc0100000, 0xd0000000, 0xfed00000, 0xfebff000, ram, ram + 0x1000 };
 
 	for (unsigned i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
 		kprintf("mmio: probing 0x%llx\n", (unsigned long long)addrs[i]);
