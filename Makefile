@@ -64,7 +64,14 @@ $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
+# The layers of src/ (scripts/check-layers.sh, DEVELOPERS.md), checked
+# whenever a source changes: a wrong include fails the build.
+LAYERS_OK := $(BUILD)/.layers-ok
+$(LAYERS_OK): scripts/check-layers.sh $(wildcard src/*/*.[ch] src/*/*/*.[ch])
+	$(Q)scripts/check-layers.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(LIB): $(LIB_OBJS) | $(LAYERS_OK)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -192,6 +199,9 @@ bench: all
 
 # Linux to init's first output, shrike against QEMU microvm, on the nested
 # test VM's KVM (one that runs guest user space, on any host).
+check-layers:
+	$(Q)scripts/check-layers.sh && echo "layers: every include follows DEVELOPERS.md's rule"
+
 bench-nested: all
 	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --timeout 5400 -- bench/linux-init.sh
 
@@ -206,7 +216,7 @@ fuzz: all
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
-.PHONY: all bench-nested bench-nested-blk check check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
+.PHONY: all bench-nested bench-nested-blk check check-layers check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.

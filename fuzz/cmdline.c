@@ -10,7 +10,7 @@
 
 #include "cli/qemu.h"
 #include "control/qmp.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/config.h"
 #include "gdb/gdbstub.h"
 #include "x86/cpumodel.h"

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/memory.h"
+#include "base/memory.h"
+#include "board/board.h"
 #include "loader/loader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.force_flat = data[0] & 1;
 	in.linux_boot = (enum kernel_boot)((data[0] >> 1) % 3);
 	in.ncpus = 1 + ((data[0] >> 3) & 7);
+	in.board = board_pc_acpi();
 	in.cmdline = (data[0] & 0x40) ? "console=ttyS0" : NULL;
 	in.mem = &mem;
 	if (loader_plan(&in, &plan, err, sizeof(err)) == 0)

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "core/digest.h"
-#include "core/memory.h"
+#include "base/digest.h"
+#include "base/memory.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
 

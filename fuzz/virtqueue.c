@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/memory.h"
+#include "base/memory.h"
 #include "virtio/queue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,8 +9,8 @@
 #include "cli/launch.h"
 #include "cli/qemu.h"
 #include "core/config.h"
-#include "core/log.h"
-#include "core/version.h"
+#include "base/log.h"
+#include "base/version.h"
 #include "core/vcpu.h"
 #include "x86/cpumodel.h"
 

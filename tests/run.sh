@@ -192,9 +192,17 @@ if [ "${1:-}" = --list ]; then
 	exit 0
 fi
 
-# The C tests of tests/unit/ need no KVM; those of tests/host/ do.
+# The C tests of tests/unit/ need no KVM; those of tests/host/ do.  With
+# them, on the host: every include of src/ follows the layer rule.
 unit_c_tests() {
 	local t part
+	if runs_here host; then
+		if scripts/check-layers.sh >"$TMP/layers.out" 2>&1; then
+			pass layers_follow_the_rule
+		else
+			fail layers_follow_the_rule "$(head -3 "$TMP/layers.out" | tr '\n' ' ')"
+		fi
+	fi
 	for t in "$BUILD"/tests/*_test; do
 		[ -f "tests/unit/$(basename "$t").c" ] && part=host || part=kvm
 		runs_here $part && run_c_test "$t"

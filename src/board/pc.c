@@ -9,9 +9,13 @@
 #include <stddef.h>
 
 #include "board/board.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
+#include "hw/pci.h"
+#include "x86/acpi.h"
+
+#define PC_SCI 9       /* ACPI's system control interrupt, ISA line 9 */
 
 struct board_slot {
 	const struct device_model *model;
@@ -27,20 +31,24 @@ static bool want_pc_testdev(const struct vm *vm) { return vm->cfg.pc_testdev; }
 
 static const struct board_slot pc[] = {
 	/* First, so that a restore loads them before the devices that raise
-	 * their lines. */
-	{ &pic_model,        { .base = 0x20 },                         want_split },
-	{ &ioapic_model,     { .base = 0xfec00000 },                   want_split },
-	{ &pit_model,        { .base = 0x40, .irq = 0 },               want_split },
+	 * their lines.  Where the chipset fixes them (and KVM's in-kernel
+	 * twins, core/irq.c): the 8259 pair at 0x20/0xa0 with the ELCR at
+	 * 0x4d0, the IOAPIC at 0xfec00000, the PIT at 0x40 with port 0x61 on
+	 * ISA line 0; no parameters. */
+	{ &pic_model,        { 0 },                                    want_split },
+	{ &ioapic_model,     { 0 },                                    want_split },
+	{ &pit_model,        { 0 },                                    want_split },
 	{ &serial_model,     { .base = 0x3f8, .irq = 4 },              NULL },
 	{ &debug_exit_model, { .base = 0xf4, .size = 4 },              want_debug_exit },
 	{ &fw_cfg_model,     { .base = 0x510 },                        NULL },
-	{ &acpi_pm_model,    { .base = ACPI_PM_BASE, .irq = 9 },       NULL },
+	{ &acpi_pm_model,    { .base = ACPI_PM_BASE, .irq = PC_SCI },  NULL },
 	{ &rtc_model,        { .base = 0x70, .irq = 8 },               NULL },
 	{ &i8042_model,      { .base = 0x60, .irq = 1 },               NULL },
 	{ &pci_model,        { .base = 0xcf8 },                        NULL },
 	{ &vmport_model,     { .base = 0x5658 },                       want_vmport },
 	{ &vapic_model,      { .base = 0x7e },                         want_vapic },
-	{ &pc_testdev_model, { .base = 0xe0 },                         want_pc_testdev },
+	/* QEMU's fixed ports and MMIO window (hw/pc_testdev.c). */
+	{ &pc_testdev_model, { 0 },                                    want_pc_testdev },
 };
 
 /* PCI devices, after the bus (the pci slot above) exists. */
@@ -89,4 +97,26 @@ int board_pc_create(struct vm *vm)
 		}
 	}
 	return create_pci_devices(vm);
+}
+
+static unsigned pc_intx_gsi(unsigned slot, unsigned pin)
+{
+	return pci_intx_gsi(slot, pin);
+}
+
+const struct acpi_board *board_pc_acpi(void)
+{
+	static const struct acpi_board pc_acpi = {
+		.pm_base = ACPI_PM_BASE,
+		.sci_irq = PC_SCI,
+		.ioapic_base = 0xfec00000,
+		.pci_mmio_base = PCI_MMIO_BASE,
+		.pci_mmio_end = PCI_MMIO_END,
+		.ecam_base = PCI_ECAM_BASE,
+		.ecam_size = PCI_ECAM_SIZE,
+		.pci_slots = PCI_SLOTS,
+		.intx_gsi = pc_intx_gsi,
+	};
+
+	return &pc_acpi;
 }

@@ -8,13 +8,17 @@
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 
+#include "board/board.h"
+#include "cli/signals.h"
+#include "cli/stats.h"
 #include "control/qmp.h"
 #include "gdb/gdbstub.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
 #include "loader/loader.h"
 #include "snapshot/snapshot.h"
+#include "x86/trace.h"
 
 /* What a start needs besides the VM itself. */
 struct launch {
@@ -25,6 +29,7 @@ struct launch {
 	struct snapshot *snap;
 	struct qmp *qmp;
 	struct gdb_server *gdb;
+	struct signal_watch *signals;
 	struct vm vm;
 	bool vm_created;
 };
@@ -164,6 +169,7 @@ static int prepare_boot_qemu(struct launch *l)
 		return r;
 	l->in.mem = &l->mem;
 	l->in.ncpus = l->cfg.cpus;
+	l->in.board = board_pc_acpi();
 	if (loader_plan(&l->in, &l->plan, err, sizeof(err))) {
 		const struct blob *k = &l->in.kernel;
 
@@ -194,6 +200,7 @@ static int prepare_boot(struct launch *l)
 		return r;
 	l->in.mem = &l->mem;
 	l->in.ncpus = l->cfg.cpus;
+	l->in.board = board_pc_acpi();
 	if (loader_plan(&l->in, &l->plan, err, sizeof(err)))
 		return usage_error(err);
 	return 0;
@@ -220,30 +227,22 @@ static int prepare_restore(struct launch *l)
 	return 0;
 }
 
-/* The main thread serves SIGINT, SIGTERM and SIGHUP through a signalfd
- * (core/vm.c), and vCPU threads take only the kick signal: block them all
- * before the first thread exists (threads inherit the mask).  Until then
- * the default actions apply, so a long decompression can be interrupted. */
-static void block_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
 static int create(struct launch *l)
 {
 	char err[600];
-	int r = vm_create(&l->vm, &l->cfg, &l->mem);
+	int r = vm_create(&l->vm, &l->cfg, &l->mem, board_pc_create);
 
 	l->vm_created = true;
 	if (r)
 		return r == -EDOM ? EXIT_USAGE : EXIT_VMM;
+	if (l->cfg.trace_path) {
+		l->vm.trace = trace_open(l->cfg.trace_path, l->cfg.trace_msrs, l->vm.t0_ns, err,
+					 sizeof(err));
+		if (!l->vm.trace) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+	}
 	if (l->snap) {
 		vm_set_run_state(&l->vm, RS_INMIGRATE);
 		if (snapshot_restore(l->snap, &l->vm, err, sizeof(err))) {
@@ -325,17 +324,22 @@ int launch(const struct vm_config *cfg)
 	if (!status)
 		status = create(l);
 	if (!status) {
-		block_signals();
+		signals_block();
+		l->signals = signals_watch(&l->vm);
 		if (l->cfg.start_paused || l->cfg.gdb_wait)
 			vm_pause_async(&l->vm, PAUSE_PRELAUNCH);
 		sandbox_signals_init();
 		status = vm_start(&l->vm) ? EXIT_VMM : sandbox_main(l) ? EXIT_VMM : vm_wait(&l->vm);
+		signals_close(l->signals);
+		if (l->cfg.stats)
+			stats_print(&l->vm, stderr);
 	}
 	gdb_server_destroy(l->gdb, status);
 	qmp_destroy(l->qmp);
-	if (l->vm_created)
+	if (l->vm_created) {
 		vm_destroy(&l->vm);
-	else
+		trace_close(l->vm.trace);
+	} else
 		guest_mem_free(&l->mem);
 	boot_plan_free(&l->plan);
 	snapshot_close(l->snap);

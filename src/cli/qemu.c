@@ -11,9 +11,9 @@
 
 #include "cli/catalog.h"
 #include "cli/launch.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vcpu.h"
-#include "core/version.h"
+#include "base/version.h"
 #include "x86/cpumodel.h"
 
 #define MAX_CHARDEVS 8

@@ -2,7 +2,7 @@
 #ifndef SHRIKE_HMP_H
 #define SHRIKE_HMP_H
 
-#include "core/strbuf.h"
+#include "base/strbuf.h"
 
 struct vm;
 

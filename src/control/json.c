@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 /* ---- arena ---- */
 
@@ -586,32 +586,9 @@ complete:
 
 /* ---- writer ---- */
 
-void jout_raw(struct json_out *o, const char *s, size_t n)
+void jout_strn(struct strbuf *o, const char *s, size_t n)
 {
-	if (o->failed)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		char *b;
-
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		b = realloc(o->buf, cap);
-		if (!b) {
-			o->failed = true;
-			return;
-		}
-		o->buf = b;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = 0;
-}
-
-void jout_strn(struct json_out *o, const char *s, size_t n)
-{
-	jout_raw(o, "\"", 1);
+	sb_add(o, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
@@ -619,71 +596,50 @@ void jout_strn(struct json_out *o, const char *s, size_t n)
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			jout_raw(o, esc, 2);
+			sb_add(o, esc, 2);
 		} else if (c == '\n') {
-			jout_raw(o, "\\n", 2);
+			sb_add(o, "\\n", 2);
 		} else if (c == '\r') {
-			jout_raw(o, "\\r", 2);
+			sb_add(o, "\\r", 2);
 		} else if (c == '\t') {
-			jout_raw(o, "\\t", 2);
+			sb_add(o, "\\t", 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			jout_raw(o, esc, 6);
+			sb_add(o, esc, 6);
 		} else {
-			jout_raw(o, (const char *)&s[i], 1);
+			sb_add(o, (const char *)&s[i], 1);
 		}
 	}
-	jout_raw(o, "\"", 1);
+	sb_add(o, "\"", 1);
 }
 
-void jout_str(struct json_out *o, const char *s)
+void jout_str(struct strbuf *o, const char *s)
 {
 	jout_strn(o, s, strlen(s));
 }
 
-void jout_fmt(struct json_out *o, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->failed = true;
-		return;
-	}
-	jout_raw(o, tmp, (size_t)n);
-}
-
-void jout_value(struct json_out *o, const struct json *v)
+void jout_value(struct strbuf *o, const struct json *v)
 {
 	switch (v->type) {
-	case JSON_NULL: jout_raw(o, "null", 4); break;
-	case JSON_BOOL: jout_raw(o, v->b ? "true" : "false", v->b ? 4 : 5); break;
-	case JSON_INT: jout_fmt(o, "%lld", (long long)v->i); break;
-	case JSON_DOUBLE: jout_fmt(o, "%.17g", v->d); break;
+	case JSON_NULL: sb_add(o, "null", 4); break;
+	case JSON_BOOL: sb_add(o, v->b ? "true" : "false", v->b ? 4 : 5); break;
+	case JSON_INT: sb_printf(o, "%lld", (long long)v->i); break;
+	case JSON_DOUBLE: sb_printf(o, "%.17g", v->d); break;
 	case JSON_STRING: jout_strn(o, v->s, v->len); break;
 	case JSON_ARRAY:
 	case JSON_OBJECT:
-		jout_raw(o, v->type == JSON_ARRAY ? "[" : "{", 1);
+		sb_add(o, v->type == JSON_ARRAY ? "[" : "{", 1);
 		for (size_t i = 0; i < v->len; i++) {
 			if (i)
-				jout_raw(o, ", ", 2);
+				sb_add(o, ", ", 2);
 			if (v->type == JSON_OBJECT) {
 				jout_str(o, v->keys[i]);
-				jout_raw(o, ": ", 2);
+				sb_add(o, ": ", 2);
 			}
 			jout_value(o, v->items[i]);
 		}
-		jout_raw(o, v->type == JSON_ARRAY ? "]" : "}", 1);
+		sb_add(o, v->type == JSON_ARRAY ? "]" : "}", 1);
 		break;
 	}
 }
 
-void jout_free(struct json_out *o)
-{
-	free(o->buf);
-	memset(o, 0, sizeof(*o));
-}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/strbuf.h"
+
 #define JSON_MAX_DEPTH 64
 /* Values in one message (QEMU caps tokens likewise). */
 #define JSON_MAX_VALUES 65536
@@ -66,19 +68,11 @@ int json_splitter_feed(struct json_splitter *s, const char *data, size_t n);
  * (valid until the next call); false if none is complete yet. */
 bool json_splitter_next(struct json_splitter *s, const char **value, size_t *len);
 
-/* Writer: appends to a growing buffer. */
-struct json_out {
-	char *buf;
-	size_t len, cap;
-	bool failed;               /* out of memory */
-};
-
-void jout_raw(struct json_out *o, const char *s, size_t n);
-void jout_str(struct json_out *o, const char *s);                  /* quoted, escaped */
-void jout_strn(struct json_out *o, const char *s, size_t n);
-void jout_fmt(struct json_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writer: JSON into a growing buffer (base/strbuf.h: sb_add, sb_printf
+ * for the rest). */
+void jout_str(struct strbuf *o, const char *s);                  /* quoted, escaped */
+void jout_strn(struct strbuf *o, const char *s, size_t n);
 /* Writes a parsed value back (the QMP "id"). */
-void jout_value(struct json_out *o, const struct json *v);
-void jout_free(struct json_out *o);
+void jout_value(struct strbuf *o, const struct json *v);
 
 #endif

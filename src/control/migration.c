@@ -12,7 +12,7 @@
 
 #include "control/json.h"
 #include "control/qmp_commands.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "snapshot/snapshot.h"
 
@@ -154,23 +154,23 @@ int migration_start(struct qmp *q, const char *uri, char *err, size_t errlen)
 	return 0;
 }
 
-void migration_query(struct qmp *q, struct json_out *o)
+void migration_query(struct qmp *q, struct strbuf *o)
 {
 	const struct migration *m = q->mig;
 	uint64_t end, ms;
 
 	if (!m) {
-		jout_raw(o, "{}", 2);
+		sb_add(o, "{}", 2);
 		return;
 	}
 	end = m->status >= MIG_COMPLETED ? m->end_ns : now_ns();
 	ms = (end - m->start_ns) / 1000000;
-	jout_fmt(o, "{\"status\": \"%s\", \"total-time\": %llu", status_name[m->status],
+	sb_printf(o, "{\"status\": \"%s\", \"total-time\": %llu", status_name[m->status],
 		 (unsigned long long)ms);
 	if (m->status == MIG_COMPLETED) {
 		uint64_t normal = m->st.ram_pages, total = m->st.total_ram / 4096;
 
-		jout_fmt(o, ", \"setup-time\": 0, \"downtime\": %llu, \"ram\": {\"total\": %llu, "
+		sb_printf(o, ", \"setup-time\": 0, \"downtime\": %llu, \"ram\": {\"total\": %llu, "
 			 "\"transferred\": %llu, \"remaining\": 0, \"duplicate\": %llu, \"normal\": %llu, "
 			 "\"normal-bytes\": %llu, \"page-size\": 4096, \"mbps\": %.3f}",
 			 (unsigned long long)ms, (unsigned long long)m->st.total_ram,
@@ -180,10 +180,10 @@ void migration_query(struct qmp *q, struct json_out *o)
 			 ms ? (double)m->st.file_bytes * 8 / 1000.0 / (double)ms : 0.0);
 	}
 	if (m->status == MIG_FAILED) {
-		jout_raw(o, ", \"error-desc\": ", 16);
+		sb_add(o, ", \"error-desc\": ", 16);
 		jout_str(o, m->error);
 	}
-	jout_raw(o, "}", 1);
+	sb_add(o, "}", 1);
 }
 
 void migration_free(struct qmp *q)

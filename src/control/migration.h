@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 struct qmp;
-struct json_out;
+struct strbuf;
 
 int migration_start(struct qmp *q, const char *uri, char *err, size_t errlen);
 /* query-migrate's return value. */
-void migration_query(struct qmp *q, struct json_out *o);
+void migration_query(struct qmp *q, struct strbuf *o);
 /* Waits for a save in progress and frees the state (QMP's teardown). */
 void migration_free(struct qmp *q);
 

@@ -15,8 +15,8 @@
 #include "control/json.h"
 #include "control/migration.h"
 #include "control/qmp_commands.h"
-#include "core/log.h"
-#include "core/socket.h"
+#include "base/log.h"
+#include "base/socket.h"
 #include "core/vm.h"
 
 #define MSG_LIMIT (4u << 20)       /* one JSON value from a client */
@@ -124,7 +124,7 @@ static void drop_client(struct qmp *q)
 	close(q->client_fd);
 	q->client_fd = -1;
 	q->negotiated = false;
-	jout_free(&q->out);
+	sb_free(&q->out);
 	q->out_sent = 0;
 	json_splitter_free(&q->in);
 	json_splitter_init(&q->in, MSG_LIMIT);
@@ -145,7 +145,7 @@ static void flush_out(struct qmp *q)
 	}
 }
 
-void qmp_send(struct qmp *q, struct json_out *msg)
+void qmp_send(struct qmp *q, struct strbuf *msg)
 {
 	if (q->client_fd < 0 || msg->failed)
 		return;
@@ -154,40 +154,40 @@ void qmp_send(struct qmp *q, struct json_out *msg)
 		drop_client(q);
 		return;
 	}
-	jout_raw(&q->out, msg->buf, msg->len);
-	jout_raw(&q->out, "\r\n", 2);
+	sb_add(&q->out, msg->buf, msg->len);
+	sb_add(&q->out, "\r\n", 2);
 	flush_out(q);
 }
 
 void qmp_greet(struct qmp *q)
 {
-	struct json_out m = { 0 };
+	struct strbuf m = { 0 };
 
-	jout_raw(&m, "{\"QMP\": {\"version\": ", 20);
+	sb_add(&m, "{\"QMP\": {\"version\": ", 20);
 	qmp_version(&m);
-	jout_raw(&m, ", \"capabilities\": []}}", 22);
+	sb_add(&m, ", \"capabilities\": []}}", 22);
 	qmp_send(q, &m);
-	jout_free(&m);
+	sb_free(&m);
 }
 
 void qmp_event(struct qmp *q, const char *name, const char *data_json)
 {
-	struct json_out m = { 0 };
+	struct strbuf m = { 0 };
 	struct timespec ts;
 
 	if (q->client_fd < 0 || !q->negotiated)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	jout_fmt(&m, "{\"timestamp\": {\"seconds\": %lld, \"microseconds\": %ld}, \"event\": ",
+	sb_printf(&m, "{\"timestamp\": {\"seconds\": %lld, \"microseconds\": %ld}, \"event\": ",
 		 (long long)ts.tv_sec, ts.tv_nsec / 1000);
 	jout_str(&m, name);
 	if (data_json) {
-		jout_raw(&m, ", \"data\": ", 10);
-		jout_raw(&m, data_json, strlen(data_json));
+		sb_add(&m, ", \"data\": ", 10);
+		sb_add(&m, data_json, strlen(data_json));
 	}
-	jout_raw(&m, "}", 1);
+	sb_add(&m, "}", 1);
 	qmp_send(q, &m);
-	jout_free(&m);
+	sb_free(&m);
 }
 
 /* Blocks up to `ms` until the client has everything (before an exit). */
@@ -349,6 +349,6 @@ void qmp_destroy(struct qmp *q)
 		unlink(q->path);
 	}
 	json_splitter_free(&q->in);
-	jout_free(&q->out);
+	sb_free(&q->out);
 	free(q);
 }

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "control/hmp.h"
-#include "core/log.h"
-#include "core/version.h"
+#include "base/log.h"
+#include "base/version.h"
 #include "core/vm.h"
 #include "control/migration.h"
 
@@ -23,7 +23,7 @@ struct arg_spec {
 };
 
 struct reply {
-	struct json_out ret;       /* the "return" value, when no error */
+	struct strbuf ret;       /* the "return" value, when no error */
 	const char *cls;           /* error class, NULL on success */
 	char desc[512];
 };
@@ -49,15 +49,15 @@ static void fail(struct reply *r, const char *cls, const char *fmt, ...)
 
 static void empty(struct reply *r)
 {
-	jout_raw(&r->ret, "{}", 2);
+	sb_add(&r->ret, "{}", 2);
 }
 
-void qmp_version(struct json_out *o)
+void qmp_version(struct strbuf *o)
 {
-	jout_fmt(o, "{\"qemu\": {\"micro\": %d, \"minor\": %d, \"major\": %d}, \"package\": ",
+	sb_printf(o, "{\"qemu\": {\"micro\": %d, \"minor\": %d, \"major\": %d}, \"package\": ",
 		 QEMU_COMPAT_MICRO, QEMU_COMPAT_MINOR, QEMU_COMPAT_MAJOR);
 	jout_str(o, "shrike " SHRIKE_VERSION);
-	jout_raw(o, "}", 1);
+	sb_add(o, "}", 1);
 }
 
 /* ---- commands ---- */
@@ -81,13 +81,13 @@ static const size_t ncommands;
 static void cmd_commands(struct qmp *q, const struct json *args, struct reply *r)
 {
 	(void)q, (void)args;
-	jout_raw(&r->ret, "[", 1);
+	sb_add(&r->ret, "[", 1);
 	for (size_t i = 0; i < ncommands; i++) {
-		jout_fmt(&r->ret, "%s{\"name\": ", i ? ", " : "");
+		sb_printf(&r->ret, "%s{\"name\": ", i ? ", " : "");
 		jout_str(&r->ret, commands[i].name);
-		jout_raw(&r->ret, "}", 1);
+		sb_add(&r->ret, "}", 1);
 	}
-	jout_raw(&r->ret, "]", 1);
+	sb_add(&r->ret, "]", 1);
 }
 
 static void cmd_status(struct qmp *q, const struct json *args, struct reply *r)
@@ -95,9 +95,9 @@ static void cmd_status(struct qmp *q, const struct json *args, struct reply *r)
 	enum run_state s = vm_run_state(q->vm);
 
 	(void)args;
-	jout_raw(&r->ret, "{\"status\": ", 11);
+	sb_add(&r->ret, "{\"status\": ", 11);
 	jout_str(&r->ret, run_state_name(s));
-	jout_fmt(&r->ret, ", \"singlestep\": false, \"running\": %s}",
+	sb_printf(&r->ret, ", \"singlestep\": false, \"running\": %s}",
 		 run_state_is_running(s) ? "true" : "false");
 }
 
@@ -108,9 +108,9 @@ static void cmd_name(struct qmp *q, const struct json *args, struct reply *r)
 		empty(r);
 		return;
 	}
-	jout_raw(&r->ret, "{\"name\": ", 9);
+	sb_add(&r->ret, "{\"name\": ", 9);
 	jout_str(&r->ret, q->vm->cfg.name);
-	jout_raw(&r->ret, "}", 1);
+	sb_add(&r->ret, "}", 1);
 }
 
 static void cmd_uuid(struct qmp *q, const struct json *args, struct reply *r)
@@ -118,7 +118,7 @@ static void cmd_uuid(struct qmp *q, const struct json *args, struct reply *r)
 	const uint8_t *u = q->vm->uuid;
 
 	(void)args;
-	jout_fmt(&r->ret, "{\"UUID\": \"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	sb_printf(&r->ret, "{\"UUID\": \"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x\"}", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8],
 		 u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
@@ -128,15 +128,15 @@ static void cmd_cpus_fast(struct qmp *q, const struct json *args, struct reply *
 	struct vm *vm = q->vm;
 
 	(void)args;
-	jout_raw(&r->ret, "[", 1);
+	sb_add(&r->ret, "[", 1);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		/* One socket, one thread per core (x86/cpuid.c's topology). */
-		jout_fmt(&r->ret, "%s{\"thread-id\": %d, \"props\": {\"core-id\": %u, \"thread-id\": 0, "
+		sb_printf(&r->ret, "%s{\"thread-id\": %d, \"props\": {\"core-id\": %u, \"thread-id\": 0, "
 			 "\"socket-id\": 0}, \"qom-path\": \"/machine/unattached/device[%u]\", "
 			 "\"cpu-index\": %u, \"target\": \"x86_64\"}", i ? ", " : "",
 			 __atomic_load_n(&vm->vcpu[i]->tid, __ATOMIC_ACQUIRE), i, i, i);
 	}
-	jout_raw(&r->ret, "]", 1);
+	sb_add(&r->ret, "]", 1);
 }
 
 static void cmd_stop(struct qmp *q, const struct json *args, struct reply *r)
@@ -259,7 +259,7 @@ static void cmd_migrate_params(struct qmp *q, const struct json *args, struct re
 static void cmd_query_migrate_params(struct qmp *q, const struct json *args, struct reply *r)
 {
 	(void)args;
-	jout_fmt(&r->ret, "{\"max-bandwidth\": %llu}", (unsigned long long)q->migrate_max_bandwidth);
+	sb_printf(&r->ret, "{\"max-bandwidth\": %llu}", (unsigned long long)q->migrate_max_bandwidth);
 }
 
 static void cmd_migrate(struct qmp *q, const struct json *args, struct reply *r)
@@ -346,36 +346,36 @@ static bool check_args(const struct command *c, const struct json *args, struct 
 
 void qmp_error_reply(struct qmp *q, const struct json *id, const char *cls, const char *desc)
 {
-	struct json_out m = { 0 };
+	struct strbuf m = { 0 };
 
-	jout_raw(&m, "{", 1);
+	sb_add(&m, "{", 1);
 	if (id) {
-		jout_raw(&m, "\"id\": ", 6);
+		sb_add(&m, "\"id\": ", 6);
 		jout_value(&m, id);
-		jout_raw(&m, ", ", 2);
+		sb_add(&m, ", ", 2);
 	}
-	jout_raw(&m, "\"error\": {\"class\": ", 19);
+	sb_add(&m, "\"error\": {\"class\": ", 19);
 	jout_str(&m, cls);
-	jout_raw(&m, ", \"desc\": ", 10);
+	sb_add(&m, ", \"desc\": ", 10);
 	jout_str(&m, desc);
-	jout_raw(&m, "}}", 2);
+	sb_add(&m, "}}", 2);
 	qmp_send(q, &m);
-	jout_free(&m);
+	sb_free(&m);
 }
 
 static void send_return(struct qmp *q, const struct json *id, struct reply *r)
 {
-	struct json_out m = { 0 };
+	struct strbuf m = { 0 };
 
-	jout_raw(&m, "{\"return\": ", 11);
-	jout_raw(&m, r->ret.buf ? r->ret.buf : "{}", r->ret.buf ? r->ret.len : 2);
+	sb_add(&m, "{\"return\": ", 11);
+	sb_add(&m, r->ret.buf ? r->ret.buf : "{}", r->ret.buf ? r->ret.len : 2);
 	if (id) {
-		jout_raw(&m, ", \"id\": ", 8);
+		sb_add(&m, ", \"id\": ", 8);
 		jout_value(&m, id);
 	}
-	jout_raw(&m, "}", 1);
+	sb_add(&m, "}", 1);
 	qmp_send(q, &m);
-	jout_free(&m);
+	sb_free(&m);
 }
 
 /* The envelope: execute, arguments, id, nothing else.  Returns the
@@ -449,7 +449,7 @@ static void execute(struct qmp *q, const struct json *m)
 		qmp_error_reply(q, id, r.cls, r.desc);
 	else
 		send_return(q, id, &r);
-	jout_free(&r.ret);
+	sb_free(&r.ret);
 }
 
 void qmp_dispatch(struct qmp *q, const char *text, size_t len)

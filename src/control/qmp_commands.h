@@ -22,18 +22,18 @@ struct qmp {
 	bool migration_events;     /* migrate-set-capabilities events */
 	uint64_t migrate_max_bandwidth;  /* migrate-set-parameters, bytes/s (0: none) */
 	struct json_splitter in;
-	struct json_out out;       /* not yet sent */
+	struct strbuf out;       /* not yet sent */
 	size_t out_sent;
 	struct migration *mig;     /* the last save (snapshot/) */
 };
 
 /* Appends one message (and "\r\n") to the client's output. */
-void qmp_send(struct qmp *q, struct json_out *msg);
+void qmp_send(struct qmp *q, struct strbuf *msg);
 /* An asynchronous event; data_json is an object or NULL. */
 void qmp_event(struct qmp *q, const char *name, const char *data_json);
 void qmp_greet(struct qmp *q);
 /* {"qemu": {...}, "package": ...} */
-void qmp_version(struct json_out *o);
+void qmp_version(struct strbuf *o);
 /* Handles one complete JSON value from the client. */
 void qmp_dispatch(struct qmp *q, const char *text, size_t len);
 void qmp_error_reply(struct qmp *q, const struct json *id, const char *cls, const char *desc);

@@ -13,7 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 #define RING_TOTAL (CHARDEV_RING + CHARDEV_RESERVE)
 #define CTRL_A 0x01

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mainloop.h"
+#include "base/mainloop.h"
 
 #define CHARDEV_RING     65536
 #define CHARDEV_RESERVE  8192      /* one exit's worth of string I/O, and more */

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "core/hex.h"
+#include "base/log.h"
+#include "base/hex.h"
 #include "core/sandbox.h"
 #include "x86/cpumodel.h"
 

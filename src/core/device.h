@@ -4,9 +4,10 @@
  * board (src/board/) says which devices a machine has, at which ports and
  * with which interrupt lines, and creates them in order.
  *
- *   create    allocates the device, registers its regions on the VM's
- *             buses (device_map_pio / device_map_mmio) and adds itself with
- *             vm_add_device(); gets the board's parameters
+ *   create    allocates the device, adds itself with vm_add_device() and
+ *             registers its regions on the VM's buses (iobus_register() on
+ *             vm->pio or vm->mmio); gets the board's parameters (a device
+ *             whose addresses the chipset fixes takes none)
  *   reset     back to power-on state (a system reset); called with every
  *             vCPU parked, in creation order
  *   quiesce   optional: before a save, with every vCPU parked: finish

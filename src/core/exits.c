@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/guestdbg.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "x86/emulate/emulate.h"
@@ -115,9 +115,53 @@ static int handle_fatal(struct vcpu *v, const char *what)
  * KVM's emulator gave up on an instruction: shrike completes it if it can
  * (x86/emulate/), else reports, naming the instruction.
  */
+
+/* ---- the instruction completer's view of this vCPU (x86/emulate) ---- */
+
+static int emu_get(void *opaque, unsigned classes, enum sync_cause cause, const char *origin)
+{
+	return cpu_state_get(opaque, classes, cause, origin);
+}
+
+static void emu_dirty(void *opaque, unsigned classes, const char *origin)
+{
+	cpu_state_dirty(opaque, classes, origin);
+}
+
+static int emu_msr_read(void *opaque, uint32_t index, uint64_t *value)
+{
+	return cpu_state_msr_read(opaque, index, value);
+}
+
+static void emu_mmio(void *opaque, uint64_t gpa, void *buf, unsigned n, bool write)
+{
+	struct vcpu *v = opaque;
+
+	if (write)
+		iobus_write(&v->vm->mmio, v, gpa, buf, n);
+	else
+		iobus_read(&v->vm->mmio, v, gpa, buf, n);
+}
+
+static bool emu_single_stepping(void *opaque)
+{
+	return vcpu_single_stepping(opaque);
+}
+
+static struct emu_platform emu_platform_of(struct vcpu *v)
+{
+	return (struct emu_platform){
+		.opaque = v, .state = &v->state, .cpuid = v->cpuid_seen, .mem = &v->vm->mem,
+		.origin = v->emu_origin, .origin_len = sizeof(v->emu_origin),
+		.get = emu_get, .dirty = emu_dirty, .msr_read = emu_msr_read, .mmio = emu_mmio,
+		.single_stepping = emu_single_stepping, .stats = v->vm->emu_stats,
+	};
+}
+
 static int handle_internal_error(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	struct emu_platform p = emu_platform_of(v);
 	char what[200];
 	const char *m = NULL;
 
@@ -133,7 +177,7 @@ static int handle_internal_error(struct vcpu *v)
 		if (vcpu_debug_int3(v, b, n, &r))
 			return r;
 		if (v->vm->cfg.emulate) {
-			switch (x86_emulate(v, b, n)) {
+			switch (x86_emulate(&p, b, n)) {
 			case EMU_DONE:
 				return 0;
 			case EMU_DEBUG_STEP:
@@ -142,7 +186,7 @@ static int handle_internal_error(struct vcpu *v)
 				break;
 			}
 		}
-		m = x86_mnemonic(v, b, n);
+		m = x86_mnemonic(&p, b, n);
 	}
 	snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)%s%s%s",
 		 run->internal.suberror, suberror_name(run->internal.suberror),

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 

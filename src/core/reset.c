@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "x86/reset.h"
 

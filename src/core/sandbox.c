@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/chardev.h"
-#include "core/log.h"
+#include "base/log.h"
 
 /* ---- the allow-lists ---- */
 

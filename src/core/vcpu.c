@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/exits.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
 #include "x86/cpuid.h"

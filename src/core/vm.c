@@ -9,14 +9,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
 
-#include "board/board.h"
-#include "core/log.h"
-#include "trace/stats.h"
-#include "trace/trace.h"
+#include "base/log.h"
 #include "x86/cpuid.h"
 #include "x86/cpumodel.h"
 #include "x86/emulate/emulate.h"
@@ -249,7 +245,8 @@ static int create_vcpus(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem,
+	      int (*add_devices)(struct vm *vm))
 {
 	struct cpu_model model;
 	char err[300];
@@ -312,7 +309,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	vm->timeline[TL_MEMORY] = now_ns();
 	if (!r)
 		r = open_console(vm);
-	if (!r && board_pc_create(vm))
+	if (!r && add_devices(vm))
 		r = -EINVAL;
 	vm->timeline[TL_DEVICES] = now_ns();
 	if (!r)
@@ -321,13 +318,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem)
 	if (!r && !cfg->cpuid)
 		cpu_model_check(&model, vm->vcpu[0]->cpuid_seen);
 	vm->timeline[TL_VCPUS] = now_ns();
-	if (!r && cfg->trace_path) {
-		vm->trace = trace_open(cfg->trace_path, cfg->trace_msrs, vm->t0_ns, err, sizeof(err));
-		if (!vm->trace) {
-			log_error("%s", err);
-			r = -EDOM;
-		}
-	}
 	return r;
 }
 
@@ -350,7 +340,6 @@ void vm_destroy(struct vm *vm)
 	emu_stats_free(vm->emu_stats);
 	iobus_free(&vm->pio);
 	iobus_free(&vm->mmio);
-	trace_close(vm->trace);
 	boot_plan_free(&vm->boot);
 	guest_mem_free(&vm->mem);
 	if (vm->vm_fd >= 0)
@@ -493,98 +482,38 @@ static void notify_exit(struct vm *vm)
 						   vm->stop_reason == STOP_RESET });
 }
 
-struct signals {
-	struct vm *vm;
-	int fd;
-	bool seen;                 /* a stopping signal arrived: give up flushing output */
-};
-
-/* The command name of a process ("<unknown>" if it is gone). */
-static const char *process_name(uint32_t pid)
+void vm_abandon_output(struct vm *vm)
 {
-	static char name[64];
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "r");
-	if (!f || !fgets(name, sizeof(name), f))
-		snprintf(name, sizeof(name), "<unknown>");
-	if (f)
-		fclose(f);
-	name[strcspn(name, "\n")] = 0;
-	return name;
-}
-
-static void on_signal(void *opaque, short revents)
-{
-	struct signals *s = opaque;
-	struct signalfd_siginfo si;
-
-	(void)revents;
-	if (read(s->fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	/* SIGHUP resets (outside QEMU's personality): the guest goes on,
-	 * and what it prints before it ends must still be written out. */
-	s->seen = s->vm->cfg.qemu_personality || si.ssi_signo != SIGHUP;
-	if (s->vm->cfg.qemu_personality) {
-		/* QEMU ends on all three, with status 0 and this line. */
-		log_error("terminating on signal %u from pid %u (%s)", si.ssi_signo, si.ssi_pid,
-			  process_name(si.ssi_pid));
-		vm_request_stop(s->vm, STOP_SIGNAL, 0);
-	} else if (si.ssi_signo == SIGHUP) {
-		vm_request_reset(s->vm, "host:SIGHUP");
-	} else {
-		vm_request_stop(s->vm, STOP_SIGNAL, 128 + (int)si.ssi_signo);
-	}
-}
-
-static int make_signalfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	vm->output_abandoned = true;
 }
 
 /*
  * After the guest ended the VM, what it printed still reaches the reader,
- * however slow, unless a signal says to give up; a VM ended by a signal
- * writes only what goes out at once.
+ * however slow, unless the host said to give up (vm_abandon_output); a VM
+ * ended by a signal writes only what goes out at once.
  */
-static void flush_console(struct vm *vm, struct signals *sig)
+static void flush_console(struct vm *vm)
 {
 	if (vm->stop_reason == STOP_SIGNAL) {
 		chardev_flush(&vm->console, 0);
 		return;
 	}
-	while (!sig->seen && chardev_pending(&vm->console))
+	while (!vm->output_abandoned && chardev_pending(&vm->console))
 		if (mainloop_run_once(&vm->loop, -1) < 0)
 			break;
 }
 
 int vm_wait(struct vm *vm)
 {
-	struct signals sig = { vm, make_signalfd(), false };
-
 	mainloop_add(&vm->loop, vm->stop_efd, watch_pollin, on_wake, vm);
-	if (sig.fd >= 0)
-		mainloop_add(&vm->loop, sig.fd, watch_pollin, on_signal, &sig);
 	chardev_attach(&vm->console, &vm->loop);
 	while (!vm_stopping(vm))
 		if (mainloop_run_once(&vm->loop, -1) < 0)
 			break;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpu[i]);
-	flush_console(vm, &sig);
+	flush_console(vm);
 	notify_exit(vm);
-	if (sig.fd >= 0)
-		close(sig.fd);
 	terminal_restore();
-	if (vm->cfg.stats)
-		stats_print(vm, stderr);
 	return vm->exit_status;
 }

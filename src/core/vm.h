@@ -18,9 +18,9 @@
 #include "core/device.h"
 #include "core/iobus.h"
 #include "core/irq.h"
-#include "core/mainloop.h"
+#include "base/mainloop.h"
 #include "core/runstate.h"
-#include "core/memory.h"
+#include "base/memory.h"
 #include "core/vcpu.h"
 #include "loader/loader.h"
 #include "x86/msr.h"
@@ -150,14 +150,18 @@ struct vm {
 	enum stop_reason stop_reason;
 	int exit_status;
 	int stop_efd;              /* eventfd: wakes the main thread */
+	bool output_abandoned;     /* main thread: stop writing the console out */
 	struct ratelimit rl;
 };
 
 /* Creates the VM and its vCPUs (threads parked) around guest memory that
- * the caller allocated (guest_mem_init) and hands over.  Returns 0, or a
+ * the caller allocated (guest_mem_init) and hands over; add_devices (the
+ * board, board/board.h) creates the devices in between.  Returns 0, or a
  * negative errno with a message already logged (-EDOM: the request itself
- * is out of range, a usage error). */
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem);
+ * is out of range, a usage error).  The caller may set vm->trace (the
+ * sync trace, x86/trace.h) before the VM boots, and closes it. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem,
+	      int (*add_devices)(struct vm *vm));
 void vm_destroy(struct vm *vm);
 
 /* Installs the boot plan: copies the images into RAM, gives vCPU 0 its
@@ -168,8 +172,11 @@ int vm_boot(struct vm *vm, const struct boot_plan *plan);
 int vm_start(struct vm *vm);
 /* Waits until the VM stopped, joins the vCPU threads, returns the exit
  * status of section 2 of the architecture contract.  Serves the serial
- * console's input in the meantime. */
+ * console's input in the meantime, and writes out what the guest printed
+ * before it ended unless the host gave up on it (vm_abandon_output: a
+ * signal, cli/signals.c). */
 int vm_wait(struct vm *vm);
+void vm_abandon_output(struct vm *vm);
 
 /* The guest powers off: the VM ends with status 0, or with -no-shutdown
  * stays, stopped, in the shutdown state. */

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/memory.h"
+#include "base/memory.h"
 
 #define BP_MAX_SW 512
 #define BP_HW_SLOTS 4

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "core/guestdbg.h"
-#include "core/log.h"
-#include "core/socket.h"
+#include "base/log.h"
+#include "base/socket.h"
 #include "core/vm.h"
 #include "gdb/internal.h"
 #include "gdb/regs.h"

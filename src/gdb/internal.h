@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
-#include "core/strbuf.h"
+#include "base/strbuf.h"
 #include "gdb/breakpoints.h"
 #include "gdb/packet.h"
 #include "gdb/probe.h"

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 
 void rsp_reader_init(struct rsp_reader *r)
 {

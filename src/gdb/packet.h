@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/strbuf.h"
+#include "base/strbuf.h"
 
 /* The largest payload accepted (and announced as PacketSize). */
 #define RSP_MAX_PACKET 16384

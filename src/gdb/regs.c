@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "core/strbuf.h"
+#include "base/strbuf.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 

@@ -8,7 +8,7 @@
  * --debug-exit-status distinct such values end with 127 instead, and every
  * colliding value is named on stderr so a harness can still tell.
  */
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
 

@@ -11,7 +11,7 @@
 
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define FW_CFG_SIGNATURE  0x00
 #define FW_CFG_ID         0x01

@@ -13,7 +13,7 @@
 
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define ST_OBF     0x01
 #define ST_SYS     0x04

@@ -20,7 +20,7 @@
 #include "core/irq.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define IOAPIC_BASE     0xfec00000ull
 #define IOAPIC_VERSION  0x11

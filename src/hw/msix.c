@@ -5,7 +5,7 @@
 #include "core/irq.h"
 #include "core/vm.h"
 #include "hw/pci.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define CTRL_ENABLE  0x8000
 #define CTRL_MASKALL 0x4000

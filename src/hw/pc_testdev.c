@@ -22,10 +22,10 @@
 #include <sys/mman.h>
 
 #include "core/irq.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define TESTDEV_SCRATCH     0xe0
 #define TESTDEV_FLUSH       0xe4

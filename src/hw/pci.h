@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "core/iobus.h"
-#include "core/memory.h"
+#include "base/memory.h"
 
 struct vm;
 struct snap_writer;

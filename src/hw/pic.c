@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "core/irq.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 struct i8259 {
 	uint8_t irr;               /* requests */

@@ -25,10 +25,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define PIT_HZ        1193182ull
 #define NS            1000000000ull

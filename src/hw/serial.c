@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/chardev.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define RX_FIFO 256
 

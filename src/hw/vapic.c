@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define ROM_BLOCK_MASK  (~511ull)
 #define VAPIC_SIGNATURE "kvm aPiC"

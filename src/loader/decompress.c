@@ -33,7 +33,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "loader/kcache.h"
 #include "loader/loader.h"
 

@@ -2,7 +2,7 @@
  * address.  Shared by the multiboot and PVH loaders. */
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "loader/loader.h"
 
 struct elf_phdr {

@@ -3,7 +3,7 @@
  * mode with CS = DS = ES = SS = 0x1000, IP = 0, SP = 0x8000: kvmtool's
  * convention, so the same images run under both.
  */
-#include "core/log.h"
+#include "base/log.h"
 #include "loader/loader.h"
 
 #define FLAT_SEGMENT 0x1000u

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/digest.h"
+#include "base/digest.h"
 
 #define KCACHE_HEADER        4096
 #define KCACHE_MAX_BYTES     (1ull << 30)

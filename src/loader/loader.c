@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "loader/tmpfile.h"
 #include "x86/acpi.h"
 
@@ -235,6 +235,12 @@ int plan_acpi(const struct loader_input *in, struct boot_plan *plan, bool requir
 {
 	uint8_t *acpi;
 
+	if (!in->board) {
+		if (!required)
+			return 0;
+		err_set(err, errlen, "no board described for the ACPI tables");
+		return -1;
+	}
 	if (!required && (!range_free(plan, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE) ||
 			  !gpa_to_hva(in->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE) ||
 			  in->ncpus > ACPI_MAX_CPUS))
@@ -244,7 +250,7 @@ int plan_acpi(const struct loader_input *in, struct boot_plan *plan, bool requir
 		err_set(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!acpi_build(acpi, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, in->ncpus)) {
+	if (!acpi_build(acpi, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, in->ncpus, in->board)) {
 		err_set(err, errlen, "cannot describe %u CPUs in the MADT (at most %d)", in->ncpus,
 			ACPI_MAX_CPUS);
 		return -1;

@@ -12,8 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/digest.h"
-#include "core/memory.h"
+#include "base/digest.h"
+#include "base/memory.h"
+#include "x86/entry.h"
+
+struct acpi_board;
 
 /* Little-endian fields of image headers (any alignment). */
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -44,25 +47,6 @@ struct load_segment {
 	 * those bytes again or refuses (the file may have changed). */
 	uint8_t loaded[DIGEST_SIZE];
 	bool loaded_set;
-};
-
-enum entry_mode {
-	ENTRY_REAL16,              /* real mode, CS:IP = seg:ip */
-	ENTRY_PROTECTED32,         /* flat 32-bit protected mode, paging off */
-	ENTRY_LONG64,              /* 64-bit mode, paging on (cr3), CS 0x10, DS 0x18 */
-};
-
-struct entry_state {
-	enum entry_mode mode;
-	uint64_t rip;
-	uint64_t rsp;
-	uint64_t rax, rbx, rsi;
-	uint16_t real_segment;     /* ENTRY_REAL16: CS = DS = ES = SS */
-	uint64_t gdt_base;         /* GDT placed by the loader */
-	uint16_t gdt_limit;        /* 0: three entries */
-	uint16_t code_selector;    /* ENTRY_PROTECTED32; 0: 0x08 */
-	uint16_t data_selector;    /* ENTRY_PROTECTED32; 0: 0x10 */
-	uint64_t cr3;              /* ENTRY_LONG64: identity-mapping page tables */
 };
 
 /* What identifies a file's contents without reading it. */
@@ -130,6 +114,7 @@ struct loader_input {
 	unsigned nmodules;
 	const struct guest_mem *mem;
 	unsigned ncpus;
+	const struct acpi_board *board;   /* for the ACPI tables; NULL: none */
 };
 
 /* Maps a whole file.  Returns 0 or -1 with a message. */

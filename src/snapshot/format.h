@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/digest.h"
+#include "base/digest.h"
 
 #define SNAP_MAGIC        "SHRKSNAP"
 #define SNAP_VERSION      1

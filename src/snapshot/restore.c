@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "snapshot/format.h"
 #include "snapshot/sections.h"

@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "core/version.h"
+#include "base/log.h"
+#include "base/version.h"
 #include "core/vm.h"
 #include "snapshot/format.h"
 #include "snapshot/sections.h"
 #include "snapshot/snapshot.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define MAX_SECTIONS (8 + VM_MAX_DEVICES + 1024)
 
@@ -244,7 +244,7 @@ static uint64_t layout(struct saver *s, uint64_t *table_off, uint64_t *ram_off)
 		pos = align(pos, e->type == SNAP_BOOTDATA ? SNAP_PAGE : 8);
 		e->offset = pos;
 		if (e->type != SNAP_BOOTDATA)
-			e->length = s->sec[i].w.len;
+			e->length = s->sec[i].w.sb.len;
 		pos += e->length;
 	}
 	*table_off = align(pos, 8);
@@ -280,7 +280,7 @@ static int write_file(struct saver *s, int fd, struct snapshot_stats *st)
 		snap_put(rammap, &s->runs[i], sizeof(s->runs[i]));
 	size = layout(s, &table_off, &ram_off);
 	if (rammap) {
-		rammap->len = 0;
+		rammap->sb.len = 0;
 		for (size_t i = 0; i < s->nruns; i++)
 			snap_put(rammap, &s->runs[i], sizeof(s->runs[i]));
 	}
@@ -291,7 +291,7 @@ static int write_file(struct saver *s, int fd, struct snapshot_stats *st)
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct pending *p = &s->sec[i];
 
-		if (p->w.failed)
+		if (p->w.sb.failed)
 			return -1;
 		if (p->e.type == SNAP_RAM)
 			continue;
@@ -300,8 +300,8 @@ static int write_file(struct saver *s, int fd, struct snapshot_stats *st)
 				return -1;
 			continue;
 		}
-		digest_update(&md, p->w.buf, p->w.len);
-		if (write_all(s, fd, p->w.buf, p->w.len, p->e.offset))
+		digest_update(&md, p->w.sb.buf, p->w.sb.len);
+		if (write_all(s, fd, p->w.sb.buf, p->w.sb.len, p->e.offset))
 			return -1;
 	}
 	if (write_all(s, fd, table, s->n * sizeof(table[0]), table_off))

@@ -7,7 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "snapshot/format.h"
 #include "x86/msr.h"
@@ -60,7 +60,7 @@ int snap_config_write(struct vm *vm, struct snap_writer *w)
 			(c->rng ? SNAP_DEV_VIRTIO_RNG : 0) |
 			(c->console_virtio ? SNAP_DEV_VIRTIO_CONSOLE : 0));
 	snap_put_u8(w, (uint8_t)c->ndisks);
-	return w->failed ? -1 : 0;
+	return w->sb.failed ? -1 : 0;
 }
 
 int snap_config_read(struct snap_reader *r, struct vm_config *cfg, char *names, size_t nameslen,
@@ -135,7 +135,7 @@ int snap_cpuid_write(struct vm *vm, struct snap_writer *w)
 
 	snap_put_u32(w, t->nent);
 	snap_put(w, t->entries, t->nent * sizeof(t->entries[0]));
-	return w->failed ? -1 : 0;
+	return w->sb.failed ? -1 : 0;
 }
 
 struct kvm_cpuid2 *snap_cpuid_read(struct snap_reader *r, char *err, size_t errlen)
@@ -188,7 +188,7 @@ int snap_irqchip_write(struct vm *vm, struct snap_writer *w, char *err, size_t e
 		return -1;
 	}
 	snap_put(w, &clock, sizeof(clock));
-	return w->failed ? -1 : 0;
+	return w->sb.failed ? -1 : 0;
 }
 
 int snap_irqchip_read(struct snap_reader *r, struct vm *vm, char *err, size_t errlen)
@@ -281,7 +281,7 @@ int snap_boot_write(struct vm *vm, struct snap_writer *w)
 		put_str(w, s->what);
 		off += s->filesz;
 	}
-	return w->failed ? -1 : 0;
+	return w->sb.failed ? -1 : 0;
 }
 
 uint64_t snap_bootdata_size(struct vm *vm)

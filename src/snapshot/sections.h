@@ -7,9 +7,9 @@
 
 #include <linux/kvm.h>
 
-#include "core/digest.h"
-#include "core/memory.h"
-#include "snapshot/stream.h"
+#include "base/digest.h"
+#include "base/memory.h"
+#include "base/stream.h"
 
 struct vm;
 struct vcpu;

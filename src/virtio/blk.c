@@ -23,10 +23,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 #include "virtio/virtio.h"
 
 #define SECTOR 512ull
@@ -530,7 +530,7 @@ static int blk_save(void *opaque, struct snap_writer *w)
 	virtio_pci_save(b->vd, w);
 	snap_put_u64(w, b->sectors);
 	snap_put_u8(w, b->disk->readonly);
-	return w->failed ? -1 : 0;
+	return w->sb.failed ? -1 : 0;
 }
 
 static int blk_load(void *opaque, struct snap_reader *r)

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "core/chardev.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
 #include "virtio/virtio.h"

@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "core/vm.h"
-#include "snapshot/stream.h"
+#include "base/stream.h"
 
 #define SAVE_VERSION 1
 #define QUIESCE_SECONDS 10
@@ -91,7 +91,7 @@ void virtio_model_resume(void *opaque)
 int virtio_model_save(void *opaque, struct snap_writer *w)
 {
 	virtio_pci_save(dev_of(opaque), w);
-	return w->failed ? -1 : 0;
+	return w->sb.failed ? -1 : 0;
 }
 
 int virtio_model_load(void *opaque, struct snap_reader *r)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/memory.h"
+#include "base/log.h"
+#include "base/memory.h"
 
 /* The indexes are free-running 16-bit counters shared with the guest: read
  * them once, with acquire semantics, and never trust one. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "hw/devices.h"
 #include "virtio/virtio.h"

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "hw/msix.h"
 #include "hw/pci.h"
 #include "virtio/queue.h"

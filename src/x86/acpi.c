@@ -17,8 +17,6 @@
 
 #include <string.h>
 
-#include "hw/devices.h"
-#include "hw/pci.h"
 
 #define OEM_ID       "SHRIKE"
 #define OEM_TABLE_ID "SHRIKEVM"
@@ -212,7 +210,7 @@ static void dword_memory(struct aml *a, uint32_t min, uint32_t max)
 
 /* The PCI root's resources: bus 0, the configuration ports, the I/O
  * space around them, the memory window where BARs decode. */
-static void pci_crs(struct aml *a)
+static void pci_crs(struct aml *a, const struct acpi_board *b)
 {
 	static const uint8_t conf_ports[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 
@@ -220,7 +218,7 @@ static void pci_crs(struct aml *a)
 	emit(a, conf_ports, sizeof(conf_ports));
 	word_range(a, 1, 0x03, 0x0000, 0x0cf7);
 	word_range(a, 1, 0x03, 0x0d00, 0xffff);
-	dword_memory(a, PCI_MMIO_BASE, PCI_MMIO_END - 1);
+	dword_memory(a, b->pci_mmio_base, b->pci_mmio_end - 1);
 	emit_u8(a, 0x79);                      /* end tag, checksum 0 */
 	emit_u8(a, 0);
 }
@@ -237,13 +235,13 @@ static void name_int(struct aml *a, const char *name, uint32_t v)
  * every slot's INTA-INTD straight to IOAPIC inputs (no link devices), by
  * the swizzle hw/pci.h wires; such interrupts are level-triggered and
  * active-low (ACPI 6.4, 6.2.13). */
-static void pci_routing(struct aml *a)
+static void pci_routing(struct aml *a, const struct acpi_board *b)
 {
-	uint8_t eb[16], lb[PCI_SLOTS * 4 * 16];
+	uint8_t eb[16], lb[ACPI_MAX_PCI_SLOTS * 4 * 16];
 	struct aml list = { lb, 0 };
 
-	emit_u8(&list, (PCI_SLOTS - 1) * 4);   /* NumElements */
-	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
+	emit_u8(&list, (uint8_t)((b->pci_slots - 1) * 4));   /* NumElements */
+	for (unsigned slot = 1; slot < b->pci_slots; slot++) {
 		for (unsigned pin = 1; pin <= 4; pin++) {
 			struct aml e = { eb, 0 };
 
@@ -254,7 +252,7 @@ static void pci_routing(struct aml *a)
 			emit_u8(&e, (uint8_t)(pin - 1));
 			emit_u8(&e, 0x00);             /* Zero: no link device, a GSI */
 			emit_u8(&e, 0x0a);
-			emit_u8(&e, (uint8_t)pci_intx_gsi(slot, pin));
+			emit_u8(&e, (uint8_t)b->intx_gsi(slot, pin));
 			emit_pkg(&list, "\x12", 1, &e);
 		}
 	}
@@ -264,12 +262,12 @@ static void pci_routing(struct aml *a)
 }
 
 /* Device (\_SB.PCI0) { _HID PNP0A03, _UID 0, _BBN 0, _CRS, _PRT } */
-static void pci_root(struct aml *a)
+static void pci_root(struct aml *a, const struct acpi_board *b)
 {
-	uint8_t cb[256], bb[300], db[PCI_SLOTS * 4 * 16 + 512];
+	uint8_t cb[256], bb[300], db[ACPI_MAX_PCI_SLOTS * 4 * 16 + 512];
 	struct aml crs = { cb, 0 }, buf = { bb, 0 }, dev = { db, 0 };
 
-	pci_crs(&crs);
+	pci_crs(&crs, b);
 	emit_u8(&buf, 0x0a);                   /* BufferSize: ByteConst */
 	emit_u8(&buf, (uint8_t)crs.len);
 	emit(&buf, crs.p, crs.len);
@@ -280,19 +278,19 @@ static void pci_root(struct aml *a)
 	emit_u8(&dev, 0x08);
 	emit(&dev, "_CRS", 4);
 	emit_pkg(&dev, "\x11", 1, &buf);
-	pci_routing(&dev);
+	pci_routing(&dev, b);
 	emit_pkg(a, "\x5b\x82", 2, &dev);
 }
 
 /* Device (\_SB.MRES) { _HID PNP0C02, _CRS { the ECAM window } }: a
  * motherboard resource, where Linux looks for the MCFG area once ACPI is
  * up (the E820 map reserves it for the early check). */
-static void motherboard_resources(struct aml *a)
+static void motherboard_resources(struct aml *a, const struct acpi_board *b)
 {
 	uint8_t cb[64], bb[80], db[160];
 	struct aml crs = { cb, 0 }, buf = { bb, 0 }, dev = { db, 0 };
 
-	dword_memory(&crs, (uint32_t)PCI_ECAM_BASE, (uint32_t)(PCI_ECAM_BASE + PCI_ECAM_SIZE - 1));
+	dword_memory(&crs, (uint32_t)b->ecam_base, (uint32_t)(b->ecam_base + b->ecam_size - 1));
 	crs.p[4] = 0x0d;                       /* a consumer, not a bridge's window */
 	emit_u8(&crs, 0x79);
 	emit_u8(&crs, 0);
@@ -309,24 +307,24 @@ static void motherboard_resources(struct aml *a)
 }
 
 /* DSDT: Name (_S5, Package () { 0, 0 }) and Scope (\_SB) { PCI0, MRES }. */
-static size_t build_dsdt(uint8_t *p)
+static size_t build_dsdt(uint8_t *p, const struct acpi_board *b)
 {
 	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
 	struct acpi_header *h = (struct acpi_header *)p;
-	uint8_t sb[PCI_SLOTS * 4 * 16 + 1024];
+	uint8_t sb[ACPI_MAX_PCI_SLOTS * 4 * 16 + 1024];
 	struct aml body = { p + sizeof(*h), 0 }, scope = { sb, 0 };
 
 	emit(&body, s5, sizeof(s5));
 	emit(&scope, "\\_SB_", 5);
-	pci_root(&scope);
-	motherboard_resources(&scope);
+	pci_root(&scope, b);
+	motherboard_resources(&scope, b);
 	emit_pkg(&body, "\x10", 1, &scope);
 	header(h, "DSDT", (uint32_t)(sizeof(*h) + body.len), 2);
 	finish_table(h);
 	return h->length;
 }
 
-static size_t build_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt)
+static size_t build_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt, const struct acpi_board *b)
 {
 	struct acpi_fadt *f = (struct acpi_fadt *)p;
 
@@ -336,10 +334,10 @@ static size_t build_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt)
 	f->dsdt = (uint32_t)dsdt;
 	f->x_firmware_ctrl = facs;
 	f->x_dsdt = dsdt;
-	f->sci_int = 9;
-	f->pm1a_evt_blk = ACPI_PM_BASE;
-	f->pm1a_cnt_blk = ACPI_PM_BASE + 4;
-	f->pm_tmr_blk = ACPI_PM_BASE + 8;
+	f->sci_int = b->sci_irq;
+	f->pm1a_evt_blk = b->pm_base;
+	f->pm1a_cnt_blk = b->pm_base + 4u;
+	f->pm_tmr_blk = b->pm_base + 8u;
 	f->pm1_evt_len = 4;
 	f->pm1_cnt_len = 2;
 	f->pm_tmr_len = 4;
@@ -352,21 +350,21 @@ static size_t build_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt)
 	f->reset_reg = io_gas(0xcf9, 8);
 	f->reset_value = 0x06;
 	f->minor_version = 0;
-	f->x_pm1a_evt_blk = io_gas(ACPI_PM_BASE, 32);
-	f->x_pm1a_cnt_blk = io_gas(ACPI_PM_BASE + 4, 16);
-	f->x_pm_tmr_blk = io_gas(ACPI_PM_BASE + 8, 32);
+	f->x_pm1a_evt_blk = io_gas(b->pm_base, 32);
+	f->x_pm1a_cnt_blk = io_gas((uint16_t)(b->pm_base + 4), 16);
+	f->x_pm_tmr_blk = io_gas((uint16_t)(b->pm_base + 8), 32);
 	finish_table(&f->h);
 	return sizeof(*f);
 }
 
-static size_t build_madt(uint8_t *p, unsigned ncpus)
+static size_t build_madt(uint8_t *p, unsigned ncpus, const struct acpi_board *b)
 {
 	struct acpi_header *h = (struct acpi_header *)p;
 	uint8_t *q = p + sizeof(*h);
 	uint32_t lapic_addr = 0xfee00000, flags = 1;   /* PCAT_COMPAT: 8259s present */
-	struct madt_ioapic io = { 1, sizeof(io), (uint8_t)ncpus, 0, 0xfec00000, 0 };
+	struct madt_ioapic io = { 1, sizeof(io), (uint8_t)ncpus, 0, b->ioapic_base, 0 };
 	struct madt_override irq0 = { 2, sizeof(irq0), 0, 0, 2, 0 };
-	struct madt_override sci = { 2, sizeof(sci), 0, 9, 9, 0x000d };  /* level, active high */
+	struct madt_override sci = { 2, sizeof(sci), 0, b->sci_irq, b->sci_irq, 0x000d };  /* level, active high */
 
 	memcpy(q, &lapic_addr, 4);
 	memcpy(q + 4, &flags, 4);
@@ -389,16 +387,16 @@ static size_t build_madt(uint8_t *p, unsigned ncpus)
 }
 
 /* MCFG (PCI Firmware 3.2, 4.1.2): one ECAM range, segment 0, bus 0. */
-static size_t build_mcfg(uint8_t *p)
+static size_t build_mcfg(uint8_t *p, const struct acpi_board *b)
 {
 	struct acpi_header *h = (struct acpi_header *)p;
 	uint8_t *e = p + sizeof(*h) + 8;       /* 8 reserved bytes */
-	uint64_t base = PCI_ECAM_BASE;
+	uint64_t base = b->ecam_base;
 
 	memset(p + sizeof(*h), 0, 8 + 16);
 	memcpy(e, &base, 8);                   /* segment 0 at e + 8, buses 0..0 */
 	e[10] = 0;
-	e[11] = (uint8_t)((PCI_ECAM_SIZE >> 20) - 1);
+	e[11] = (uint8_t)((b->ecam_size >> 20) - 1);
 	header(h, "MCFG", (uint32_t)(sizeof(*h) + 8 + 16), 1);
 	finish_table(h);
 	return h->length;
@@ -409,23 +407,25 @@ static size_t align16(size_t v)
 	return (v + 15) & ~(size_t)15;
 }
 
-size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus)
+size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus,
+		  const struct acpi_board *b)
 {
 	size_t off_rsdp = 0, off_xsdt, off_fadt, off_facs, off_dsdt, off_madt, off_mcfg, end;
 	struct acpi_rsdp *rsdp = (struct acpi_rsdp *)buf;
 	struct acpi_header *xsdt;
 	uint64_t entries[3];
 
-	if (ncpus > ACPI_MAX_CPUS || cap < ACPI_TABLES_SIZE)
+	if (ncpus > ACPI_MAX_CPUS || cap < ACPI_TABLES_SIZE || b->pci_slots > ACPI_MAX_PCI_SLOTS ||
+	    !b->pci_slots)
 		return 0;
 	memset(buf, 0, cap);
 	off_xsdt = align16(off_rsdp + sizeof(*rsdp));
 	off_fadt = align16(off_xsdt + sizeof(struct acpi_header) + sizeof(entries));
 	off_facs = (off_fadt + sizeof(struct acpi_fadt) + 63) & ~(size_t)63;   /* 64-byte aligned */
 	off_dsdt = align16(off_facs + sizeof(struct acpi_facs));
-	off_madt = align16(off_dsdt + build_dsdt(buf + off_dsdt));
-	off_mcfg = align16(off_madt + build_madt(buf + off_madt, ncpus));
-	end = off_mcfg + build_mcfg(buf + off_mcfg);
+	off_madt = align16(off_dsdt + build_dsdt(buf + off_dsdt, b));
+	off_mcfg = align16(off_madt + build_madt(buf + off_madt, ncpus, b));
+	end = off_mcfg + build_mcfg(buf + off_mcfg, b);
 	if (end > cap)
 		return 0;
 	{
@@ -435,7 +435,7 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, unsigned ncpus)
 		facs->length = sizeof(*facs);
 		facs->version = 2;
 	}
-	build_fadt(buf + off_fadt, base + off_facs, base + off_dsdt);
+	build_fadt(buf + off_fadt, base + off_facs, base + off_dsdt, b);
 	xsdt = (struct acpi_header *)(buf + off_xsdt);
 	entries[0] = base + off_fadt;
 	entries[1] = base + off_madt;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 /* CPUID 1 EDX: QEMU's PPRO_FEATURES and the bits the models add to it. */
 #define EDX_FPU    (1u << 0)

@@ -29,10 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
-#include "trace/trace.h"
+#include "x86/trace.h"
 
 const char *const cpu_class_name[CPU_NCLASSES] = {
 	"regs", "sregs", "fpu", "xcrs", "msrs", "events", "mp_state", "lapic", "debugregs",

@@ -2,7 +2,7 @@
 #ifndef SHRIKE_DUMP_H
 #define SHRIKE_DUMP_H
 
-#include "core/strbuf.h"
+#include "base/strbuf.h"
 #include "x86/cpustate.h"
 
 struct vcpu;

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "core/memory.h"
+#include "base/memory.h"
 
 enum e820_type { E820_RAM = 1, E820_RESERVED = 2 };
 

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/memory.h"
+#include "base/memory.h"
 
 enum mmu_access {
 	MMU_READ = 1,

@@ -4,8 +4,8 @@
 
 #include "core/vcpu.h"
 #include "core/vm.h"
-#include "loader/loader.h"
 #include "x86/cpuid.h"
+#include "x86/entry.h"
 #include "x86/msr.h"
 
 #define SEG_CODE_RX_ACCESSED 0xb

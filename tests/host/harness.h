@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board/board.h"
 #include "check.h"
 #include "core/config.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/vm.h"
 #include "loader/loader.h"
+#include "x86/trace.h"
 
 #define TC_QUEUE 4096
 
@@ -142,13 +144,19 @@ static inline int harness_create(struct harness *h, const char *kernel, unsigned
 	}
 	h->in.mem = &mem;
 	h->in.cmdline = cmdline;
+	h->in.board = board_pc_acpi();
 	if (loader_plan(&h->in, &plan, err, sizeof(err))) {
 		printf("FAIL %s: %s\n", check_current, err);
 		return -1;
 	}
 	h->created = true;
-	if (vm_create(&h->vm, &cfg, &mem)) {
+	if (vm_create(&h->vm, &cfg, &mem, board_pc_create)) {
 		printf("FAIL %s: cannot create the VM\n", check_current);
+		return -1;
+	}
+	if (trace_path &&
+	    !(h->vm.trace = trace_open(trace_path, true, h->vm.t0_ns, err, sizeof(err)))) {
+		printf("FAIL %s: %s\n", check_current, err);
 		return -1;
 	}
 	vm_boot(&h->vm, &plan);
@@ -229,6 +237,7 @@ static inline int harness_finish(struct harness *h)
 	if (h->created) {
 		status = h->started ? vm_wait(&h->vm) : 0;
 		vm_destroy(&h->vm);
+		trace_close(h->vm.trace);
 	}
 	blob_free(&h->in.kernel);
 	unlink(h->serial_path);

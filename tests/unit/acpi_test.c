@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "board/board.h"
 #include "hw/pci.h"
 #include "x86/acpi.h"
 
@@ -42,7 +43,7 @@ static void check_for(unsigned ncpus)
 	const uint8_t *xsdt, *fadt, *madt, *mcfg, *dsdt, *p, *end;
 	unsigned lapics = 0, ioapics = 0, overrides = 0;
 
-	CHECK(acpi_build(buf, sizeof(buf), ACPI_TABLES_ADDR, ncpus) > 0);
+	CHECK(acpi_build(buf, sizeof(buf), ACPI_TABLES_ADDR, ncpus, board_pc_acpi()) > 0);
 	CHECK(!memcmp(buf, "RSD PTR ", 8));
 	CHECK_EQ(sum(buf, 20), 0);
 	CHECK_EQ(sum(buf, 36), 0);
@@ -94,7 +95,7 @@ static void many_cpus(void) { check_for(255); }
 
 static void too_many_cpus(void)
 {
-	CHECK_EQ(acpi_build(buf, sizeof(buf), ACPI_TABLES_ADDR, 256), 0);
+	CHECK_EQ(acpi_build(buf, sizeof(buf), ACPI_TABLES_ADDR, 256, board_pc_acpi()), 0);
 }
 
 int main(void)

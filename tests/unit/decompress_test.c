@@ -13,7 +13,7 @@
 #include "check.h"
 #include <sys/stat.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "loader/kcache.h"
 #include "loader/loader.h"
 

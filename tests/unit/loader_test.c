@@ -4,8 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "board/board.h"
 #include "check.h"
-#include "core/memory.h"
+#include "base/memory.h"
 #include "loader/loader.h"
 #include "x86/e820.h"
 
@@ -62,7 +63,7 @@ static void make_aout(uint32_t load_end, uint32_t bss_end, uint32_t entry)
 static int plan(size_t size, const char *cmdline, struct boot_plan *p)
 {
 	struct loader_input in = { .kernel = { "kernel.img", img, size, false, -1 }, .mem = &mem,
-				   .cmdline = cmdline, .ncpus = 1 };
+				   .cmdline = cmdline, .ncpus = 1, .board = board_pc_acpi() };
 
 	err[0] = 0;
 	return loader_plan(&in, p, err, sizeof(err));
@@ -127,7 +128,8 @@ static void aout_accepted(void)
 static void modules_placed(void)
 {
 	static uint8_t m0[100], m1[5000];
-	struct loader_input in = { .kernel = { "k", img, IMG, false, -1 }, .mem = &mem, .ncpus = 1 };
+	struct loader_input in = { .kernel = { "k", img, IMG, false, -1 }, .mem = &mem, .ncpus = 1,
+				   .board = board_pc_acpi() };
 	struct boot_plan p;
 	const uint32_t *mbi, *mods;
 
@@ -235,6 +237,7 @@ static void bzimage_without_payload(void)
 	in.kernel = (struct blob){ .path = "nopayload", .data = bz, .size = sizeof(bz), .fd = -1 };
 	in.mem = &mem;
 	in.ncpus = 1;
+	in.board = board_pc_acpi();
 	in.linux_boot = KERNEL_BOOT_AUTO;
 	CHECK_EQ(loader_plan(&in, &p, err, sizeof(err)), 0);
 	CHECK_CONTAINS(p.format, "boot protocol");

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/memory.h"
+#include "base/memory.h"
 #include "x86/mmu.h"
 
 #define P  1ull

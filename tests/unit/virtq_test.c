@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/memory.h"
+#include "base/memory.h"
 #include "virtio/queue.h"
 
 #define QSIZE 8

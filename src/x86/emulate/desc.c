@@ -4,7 +4,6 @@
  * the checks the instructions make.  A selector that fails a check clears
  * ZF and leaves the destination alone; no exception is raised for it.
  */
-#include "core/vm.h"
 #include "x86/emulate/internal.h"
 
 /* The 8-byte descriptor of a selector; false (ZF = 0) if there is none. */

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/vm.h"
 #include "x86/emulate/internal.h"
 
 struct emu_stats {
@@ -53,17 +52,17 @@ void emu_fault(struct emu *e, unsigned vector, bool has_error, uint32_t error)
 
 bool emu_need(struct emu *e, unsigned classes)
 {
-	return cpu_state_get(e->v, classes, CAUSE_EMULATE, e->origin) == 0;
+	return e->p->get(e->p->opaque, classes, CAUSE_EMULATE, e->origin) == 0;
 }
 
 bool emu_cpuid(const struct emu *e, uint32_t leaf, uint32_t sub, enum cpuid_reg reg, unsigned bit)
 {
-	return cpuid_has(e->v->cpuid_seen, leaf, sub, reg, bit);
+	return cpuid_has(e->p->cpuid, leaf, sub, reg, bit);
 }
 
 struct mmu_ctx emu_mmu(const struct emu *e)
 {
-	return (struct mmu_ctx){ &e->v->vm->mem, e->s->cr0, e->s->cr3, e->s->cr4, e->s->efer,
+	return (struct mmu_ctx){ e->p->mem, e->s->cr0, e->s->cr3, e->s->cr4, e->s->efer,
 				 (e->r->rflags & RFL_AC) != 0 };
 }
 
@@ -96,12 +95,12 @@ static bool decode(struct emu *e, const uint8_t *bytes, unsigned n)
 	return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, bytes, n, &e->insn, e->ops));
 }
 
-const char *x86_mnemonic(struct vcpu *v, const uint8_t *bytes, unsigned n)
+const char *x86_mnemonic(const struct emu_platform *p, const uint8_t *bytes, unsigned n)
 {
-	struct emu e = { .v = v, .r = v->state.regs, .s = &v->state.sregs };
+	struct emu e = { .p = p, .r = p->state->regs, .s = &p->state->sregs };
 	const char *m;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report") ||
+	if (p->get(p->opaque, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report") ||
 	    !decode(&e, bytes, n))
 		return "?";
 	m = ZydisMnemonicGetString(e.insn.mnemonic);
@@ -114,7 +113,7 @@ static bool single_step_trap(struct emu *e)
 {
 	if (!emu_need(e, CPU_MASK(CPU_DEBUGREGS)))
 		return false;
-	e->v->state.debugregs.dr6 |= 1ull << 14;
+	e->p->state->debugregs.dr6 |= 1ull << 14;
 	e->dirty |= CPU_MASK(CPU_DEBUGREGS);
 	e->trap = true;
 	e->vector = VEC_DB;
@@ -125,7 +124,7 @@ static bool single_step_trap(struct emu *e)
 /* Puts the exception (or software interrupt) into the vCPU's events. */
 static bool inject(struct emu *e)
 {
-	struct kvm_vcpu_events *ev = &e->v->state.events;
+	struct kvm_vcpu_events *ev = &e->p->state->events;
 
 	if (!emu_need(e, CPU_MASK(CPU_EVENTS)))
 		return false;
@@ -150,7 +149,7 @@ static bool inject(struct emu *e)
 /* After the handler: RIP, RF, TF, the exception, and what to write back. */
 static enum emu_result complete(struct emu *e, uint64_t rflags_before)
 {
-	struct vcpu *v = e->v;
+	const struct emu_platform *p = e->p;
 
 	if (!e->fault) {
 		e->r->rip = e->next_rip;
@@ -161,11 +160,11 @@ static enum emu_result complete(struct emu *e, uint64_t rflags_before)
 	e->dirty |= CPU_MASK(CPU_REGS);
 	if ((e->fault || e->trap) && !inject(e))
 		return EMU_ERROR;
-	cpu_state_dirty(v, e->dirty, e->origin);
-	if (v->vm->emu_stats)
-		__atomic_fetch_add(&v->vm->emu_stats->count[e->insn.mnemonic], 1, __ATOMIC_RELAXED);
+	p->dirty(p->opaque, e->dirty, e->origin);
+	if (p->stats)
+		__atomic_fetch_add(&p->stats->count[e->insn.mnemonic], 1, __ATOMIC_RELAXED);
 	/* The debugger steps this vCPU: the step ends here. */
-	if (!e->fault && vcpu_single_stepping(v))
+	if (!e->fault && p->single_stepping && p->single_stepping(p->opaque))
 		return EMU_DEBUG_STEP;
 	return EMU_DONE;
 }
@@ -200,7 +199,7 @@ static unsigned cpl_of(const struct kvm_sregs2 *s, uint64_t rflags)
 	return s->ss.dpl & 3;
 }
 
-enum emu_result x86_emulate(struct vcpu *v, const uint8_t *bytes, unsigned n)
+enum emu_result x86_emulate(const struct emu_platform *p, const uint8_t *bytes, unsigned n)
 {
 	struct emu e;
 	uint64_t rflags;
@@ -208,16 +207,16 @@ enum emu_result x86_emulate(struct vcpu *v, const uint8_t *bytes, unsigned n)
 	const char *m;
 
 	memset(&e, 0, sizeof(e));
-	e.v = v;
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_EMULATE, "emulate"))
+	e.p = p;
+	if (p->get(p->opaque, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_EMULATE, "emulate"))
 		return EMU_ERROR;
-	e.r = v->state.regs;
-	e.s = &v->state.sregs;
+	e.r = p->state->regs;
+	e.s = &p->state->sregs;
 	if (!decode(&e, bytes, n))
 		goto unknown;
 	m = ZydisMnemonicGetString(e.insn.mnemonic);
-	snprintf(v->emu_origin, sizeof(v->emu_origin), "emulate:%s", m ? m : "?");
-	e.origin = v->emu_origin;
+	snprintf(p->origin, p->origin_len, "emulate:%s", m ? m : "?");
+	e.origin = p->origin;
 	e.cpl = cpl_of(e.s, e.r->rflags);
 	e.linear_rip = e.s->cs.base + e.r->rip;
 	e.next_rip = e.r->rip + e.insn.length;
@@ -234,7 +233,7 @@ enum emu_result x86_emulate(struct vcpu *v, const uint8_t *bytes, unsigned n)
 		goto unknown;
 	return complete(&e, rflags);
 unknown:
-	if (v->vm->emu_stats)
-		__atomic_fetch_add(&v->vm->emu_stats->not_completed, 1, __ATOMIC_RELAXED);
+	if (p->stats)
+		__atomic_fetch_add(&p->stats->not_completed, 1, __ATOMIC_RELAXED);
 	return EMU_UNKNOWN;
 }

@@ -26,11 +26,42 @@
 #ifndef SHRIKE_EMULATE_H
 #define SHRIKE_EMULATE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-struct vcpu;
-struct vm;
+#include "x86/cpustate.h"
+
+struct guest_mem;
+struct kvm_cpuid2;
+struct emu_stats;
+
+/*
+ * What the emulator needs from the machine, and all it may touch (Cloud
+ * Hypervisor's PlatformEmulator, in C): the vCPU's state through the state
+ * engine's cache and calls, guest RAM, MMIO, the guest's CPUID.  The core
+ * fills one in for the vCPU that exited (core/exits.c); a test fills one in
+ * with fakes (tests/unit/emulate_test.c), no VM needed.
+ */
+struct emu_platform {
+	void *opaque;                      /* the callbacks' */
+	struct cpu_state *state;           /* the state engine's cache (x86/cpustate.h) */
+	const struct kvm_cpuid2 *cpuid;    /* what the guest's CPUID says */
+	const struct guest_mem *mem;       /* RAM, through its host mapping */
+	char *origin;                      /* room for "emulate:<mnemonic>" (trace origin), */
+	size_t origin_len;                 /* living as long as the vCPU */
+	/* The state engine: fetch classes (CPU_MASK bits) from KVM if not
+	 * valid (0 or -1), mark them changed for the next put. */
+	int (*get)(void *opaque, unsigned classes, enum sync_cause cause, const char *origin);
+	void (*dirty)(void *opaque, unsigned classes, const char *origin);
+	int (*msr_read)(void *opaque, uint32_t index, uint64_t *value);
+	/* Guest-physical memory that is not RAM. */
+	void (*mmio)(void *opaque, uint64_t gpa, void *buf, unsigned n, bool write);
+	/* A debugger steps this vCPU. */
+	bool (*single_stepping)(void *opaque);
+	struct emu_stats *stats;           /* counters (--stats); may be NULL */
+};
 
 enum emu_result {
 	EMU_DONE,                  /* completed, or an exception injected: re-enter */
@@ -40,16 +71,15 @@ enum emu_result {
 };
 
 /* Handles one emulation failure; bytes are the instruction at RIP. */
-enum emu_result x86_emulate(struct vcpu *v, const uint8_t *bytes, unsigned n);
+enum emu_result x86_emulate(const struct emu_platform *p, const uint8_t *bytes, unsigned n);
 
 /* Per-VM counters, by mnemonic (--stats). */
-struct emu_stats;
 struct emu_stats *emu_stats_create(void);
 void emu_stats_free(struct emu_stats *s);
 void emu_stats_print(const struct emu_stats *s, FILE *f);
 
 /* The mnemonic of an instruction, for messages ("?" if it does not
  * decode). */
-const char *x86_mnemonic(struct vcpu *v, const uint8_t *bytes, unsigned n);
+const char *x86_mnemonic(const struct emu_platform *p, const uint8_t *bytes, unsigned n);
 
 #endif

@@ -6,7 +6,6 @@
  */
 #include <string.h>
 
-#include "core/vm.h"
 #include "x86/emulate/internal.h"
 
 #define FSW_ES   (1u << 7)
@@ -27,7 +26,7 @@ struct x87 {
 
 static bool x87_view(struct emu *e, struct x87 *x)
 {
-	struct cpu_state *s = &e->v->state;
+	struct cpu_state *s = e->p->state;
 
 	if (!emu_need(e, CPU_MASK(CPU_FPU)))
 		return false;

@@ -6,7 +6,6 @@
  */
 #include <string.h>
 
-#include "core/vm.h"
 #include "x86/emulate/internal.h"
 
 static bool locked(const struct emu *e)
@@ -209,13 +208,13 @@ static bool xgetbv(struct emu *e)
 	if (!emu_need(e, CPU_MASK(CPU_XCRS)))
 		return false;
 	if (ecx == 0) {
-		v = e->v->state.xcrs.nr_xcrs ? e->v->state.xcrs.xcrs[0].value : 1;
+		v = e->p->state->xcrs.nr_xcrs ? e->p->state->xcrs.xcrs[0].value : 1;
 	} else if (ecx == 1 && emu_cpuid(e, 0xd, 1, CPUID_EAX, 2)) {
 		/* XINUSE: the components not in their initial state. */
-		if (!emu_need(e, CPU_MASK(CPU_FPU)) || !e->v->state.xsave)
+		if (!emu_need(e, CPU_MASK(CPU_FPU)) || !e->p->state->xsave)
 			return false;
-		memcpy(&v, (uint8_t *)e->v->state.xsave->region + 512, 8);
-		v &= e->v->state.xcrs.xcrs[0].value;
+		memcpy(&v, (uint8_t *)e->p->state->xsave->region + 512, 8);
+		v &= e->p->state->xcrs.xcrs[0].value;
 	} else {
 		emu_gp0(e);
 		return true;
@@ -259,9 +258,9 @@ static bool read_tsc_aux(struct emu *e, uint64_t *tsc, uint64_t *aux)
 {
 	if (!emu_need(e, CPU_MASK(CPU_MSRS)))
 		return false;
-	if (tsc && cpu_state_msr_read(e->v, 0x10, tsc))
+	if (tsc && e->p->msr_read(e->p->opaque, 0x10, tsc))
 		return false;
-	if (aux && cpu_state_msr_read(e->v, 0xc0000103, aux))
+	if (aux && e->p->msr_read(e->p->opaque, 0xc0000103, aux))
 		*aux = 0;
 	return true;
 }

@@ -8,8 +8,9 @@
 
 #include <Zydis/Zydis.h>
 
-#include "core/vcpu.h"
 #include "x86/cpuid.h"
+#include "x86/cpustate.h"
+#include "x86/emulate/emulate.h"
 #include "x86/mmu.h"
 
 #define RFL_CF (1ull << 0)
@@ -38,7 +39,7 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_BP = 3, VEC_OF = 4, VEC_UD = 6, VEC_NM = 7, V
        VEC_SS = 12, VEC_PF = 14, VEC_MF = 16 };
 
 struct emu {
-	struct vcpu *v;
+	const struct emu_platform *p;
 	struct kvm_regs *r;
 	struct kvm_sregs2 *s;
 	ZydisDecodedInstruction insn;

@@ -8,7 +8,6 @@
  */
 #include <string.h>
 
-#include "core/vm.h"
 #include "x86/emulate/internal.h"
 
 __u64 *gpr(struct emu *e, ZydisRegister reg, unsigned *shift, unsigned *width)
@@ -164,7 +163,7 @@ static void *page_host_or_mmio(struct emu *e, uint64_t linear, unsigned size, un
 	*mmio = ~0ull;
 	switch (mmu_translate(&c, linear, access, &gpa, &pfec)) {
 	case MMU_OK:
-		p = gpa_to_hva(&e->v->vm->mem, gpa, size);
+		p = gpa_to_hva(e->p->mem, gpa, size);
 		if (!p)
 			*mmio = gpa;
 		return p;
@@ -211,9 +210,9 @@ static void mmio_access(struct emu *e, uint64_t gpa, uint8_t *buf, unsigned size
 		unsigned n = size - done > 8 ? 8 : size - done;
 
 		if (write)
-			iobus_write(&e->v->vm->mmio, e->v, gpa + done, buf + done, n);
+			e->p->mmio(e->p->opaque, gpa + done, buf + done, n, true);
 		else
-			iobus_read(&e->v->vm->mmio, e->v, gpa + done, buf + done, n);
+			e->p->mmio(e->p->opaque, gpa + done, buf + done, n, false);
 		done += n;
 	}
 }

@@ -1,0 +1,3 @@
+build-wt-fuzz/src/cli/catalog.o: src/cli/catalog.c src/cli/catalog.h
+
+src/cli/catalog.h:

@@ -1,0 +1,40 @@
+build-wt-fuzz/src/cli/signals.o: src/cli/signals.c src/cli/signals.h \
+  src/base/log.h src/base/mainloop.h src/core/vm.h src/core/chardev.h \
+  src/core/config.h src/x86/cpustate.h src/core/device.h \
+  src/core/iobus.h src/core/irq.h src/core/runstate.h src/base/memory.h \
+  src/core/vcpu.h src/loader/loader.h src/base/digest.h src/x86/entry.h \
+  src/x86/msr.h
+
+src/cli/signals.h:
+
+src/base/log.h:
+
+src/base/mainloop.h:
+
+src/core/vm.h:
+
+src/core/chardev.h:
+
+src/core/config.h:
+
+src/x86/cpustate.h:
+
+src/core/device.h:
+
+src/core/iobus.h:
+
+src/core/irq.h:
+
+src/core/runstate.h:
+
+src/base/memory.h:
+
+src/core/vcpu.h:
+
+src/loader/loader.h:
+
+src/base/digest.h:
+
+src/x86/entry.h:
+
+src/x86/msr.h:

@@ -1,0 +1,52 @@
+build-wt-fuzz/src/control/qmp_commands.o: src/control/qmp_commands.c \
+  src/control/qmp_commands.h src/control/json.h src/base/strbuf.h \
+  src/control/hmp.h src/base/log.h src/base/version.h src/core/vm.h \
+  src/core/chardev.h src/base/mainloop.h src/core/config.h \
+  src/x86/cpustate.h src/core/device.h src/core/iobus.h src/core/irq.h \
+  src/core/runstate.h src/base/memory.h src/core/vcpu.h \
+  src/loader/loader.h src/base/digest.h src/x86/entry.h src/x86/msr.h \
+  src/control/migration.h
+
+src/control/qmp_commands.h:
+
+src/control/json.h:
+
+src/base/strbuf.h:
+
+src/control/hmp.h:
+
+src/base/log.h:
+
+src/base/version.h:
+
+src/core/vm.h:
+
+src/core/chardev.h:
+
+src/base/mainloop.h:
+
+src/core/config.h:
+
+src/x86/cpustate.h:
+
+src/core/device.h:
+
+src/core/iobus.h:
+
+src/core/irq.h:
+
+src/core/runstate.h:
+
+src/base/memory.h:
+
+src/core/vcpu.h:
+
+src/loader/loader.h:
+
+src/base/digest.h:
+
+src/x86/entry.h:
+
+src/x86/msr.h:
+
+src/control/migration.h:

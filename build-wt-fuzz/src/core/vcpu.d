@@ -1,0 +1,44 @@
+build-wt-fuzz/src/core/vcpu.o: src/core/vcpu.c src/core/vcpu.h \
+  src/x86/cpustate.h src/core/exits.h src/base/log.h src/core/sandbox.h \
+  src/core/vm.h src/core/chardev.h src/base/mainloop.h src/core/config.h \
+  src/core/device.h src/core/iobus.h src/core/irq.h src/core/runstate.h \
+  src/base/memory.h src/loader/loader.h src/base/digest.h \
+  src/x86/entry.h src/x86/msr.h src/x86/cpuid.h
+
+src/core/vcpu.h:
+
+src/x86/cpustate.h:
+
+src/core/exits.h:
+
+src/base/log.h:
+
+src/core/sandbox.h:
+
+src/core/vm.h:
+
+src/core/chardev.h:
+
+src/base/mainloop.h:
+
+src/core/config.h:
+
+src/core/device.h:
+
+src/core/iobus.h:
+
+src/core/irq.h:
+
+src/core/runstate.h:
+
+src/base/memory.h:
+
+src/loader/loader.h:
+
+src/base/digest.h:
+
+src/x86/entry.h:
+
+src/x86/msr.h:
+
+src/x86/cpuid.h:

@@ -1,0 +1,1 @@
+build-wt/guest/lib/start-aout.o: guest/lib/start.S

@@ -1,0 +1,1 @@
+build-wt/guest/lib/start.o: guest/lib/start.S

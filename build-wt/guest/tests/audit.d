@@ -1,0 +1,2 @@
+build-wt/guest/tests/audit.o: guest/tests/audit.c guest/lib/rt.h
+guest/lib/rt.h:

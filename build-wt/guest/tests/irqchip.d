@@ -1,0 +1,2 @@
+build-wt/guest/tests/irqchip.o: guest/tests/irqchip.c guest/lib/rt.h
+guest/lib/rt.h:

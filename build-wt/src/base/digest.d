@@ -1,0 +1,2 @@
+build-wt/src/base/digest.o: src/base/digest.c src/base/digest.h
+src/base/digest.h:

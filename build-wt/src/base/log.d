@@ -1,0 +1,2 @@
+build-wt/src/base/log.o: src/base/log.c src/base/log.h
+src/base/log.h:

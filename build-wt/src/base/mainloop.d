@@ -1,0 +1,2 @@
+build-wt/src/base/mainloop.o: src/base/mainloop.c src/base/mainloop.h
+src/base/mainloop.h:

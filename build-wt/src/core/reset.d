@@ -1,0 +1,23 @@
+build-wt/src/core/reset.o: src/core/reset.c src/base/log.h src/core/vm.h \
+ src/core/chardev.h src/base/mainloop.h src/core/config.h \
+ src/x86/cpustate.h src/core/device.h src/core/iobus.h src/core/irq.h \
+ src/core/runstate.h src/base/memory.h src/core/vcpu.h \
+ src/loader/loader.h src/base/digest.h src/x86/entry.h src/x86/msr.h \
+ src/x86/reset.h
+src/base/log.h:
+src/core/vm.h:
+src/core/chardev.h:
+src/base/mainloop.h:
+src/core/config.h:
+src/x86/cpustate.h:
+src/core/device.h:
+src/core/iobus.h:
+src/core/irq.h:
+src/core/runstate.h:
+src/base/memory.h:
+src/core/vcpu.h:
+src/loader/loader.h:
+src/base/digest.h:
+src/x86/entry.h:
+src/x86/msr.h:
+src/x86/reset.h:

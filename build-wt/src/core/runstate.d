@@ -1,0 +1,21 @@
+build-wt/src/core/runstate.o: src/core/runstate.c src/core/runstate.h \
+ src/core/chardev.h src/base/mainloop.h src/core/vm.h src/core/config.h \
+ src/x86/cpustate.h src/core/device.h src/core/iobus.h src/base/log.h \
+ src/core/irq.h src/base/memory.h src/core/vcpu.h src/loader/loader.h \
+ src/base/digest.h src/x86/entry.h src/x86/msr.h
+src/core/runstate.h:
+src/core/chardev.h:
+src/base/mainloop.h:
+src/core/vm.h:
+src/core/config.h:
+src/x86/cpustate.h:
+src/core/device.h:
+src/core/iobus.h:
+src/base/log.h:
+src/core/irq.h:
+src/base/memory.h:
+src/core/vcpu.h:
+src/loader/loader.h:
+src/base/digest.h:
+src/x86/entry.h:
+src/x86/msr.h:

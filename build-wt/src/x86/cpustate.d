@@ -1,0 +1,22 @@
+build-wt/src/x86/cpustate.o: src/x86/cpustate.c src/x86/cpustate.h \
+ src/base/log.h src/core/vcpu.h src/core/vm.h src/core/chardev.h \
+ src/base/mainloop.h src/core/config.h src/core/device.h src/core/iobus.h \
+ src/core/irq.h src/core/runstate.h src/base/memory.h src/loader/loader.h \
+ src/base/digest.h src/x86/entry.h src/x86/msr.h src/x86/trace.h
+src/x86/cpustate.h:
+src/base/log.h:
+src/core/vcpu.h:
+src/core/vm.h:
+src/core/chardev.h:
+src/base/mainloop.h:
+src/core/config.h:
+src/core/device.h:
+src/core/iobus.h:
+src/core/irq.h:
+src/core/runstate.h:
+src/base/memory.h:
+src/loader/loader.h:
+src/base/digest.h:
+src/x86/entry.h:
+src/x86/msr.h:
+src/x86/trace.h:

@@ -1,0 +1,27 @@
+build-wt/tests/state_test: tests/host/state_test.c tests/host/harness.h \
+ src/board/board.h tests/unit/check.h src/core/config.h \
+ src/x86/cpustate.h src/base/log.h src/core/vm.h src/core/chardev.h \
+ src/base/mainloop.h src/core/device.h src/core/iobus.h src/core/irq.h \
+ src/core/runstate.h src/base/memory.h src/core/vcpu.h \
+ src/loader/loader.h src/base/digest.h src/x86/entry.h src/x86/msr.h \
+ src/x86/trace.h
+tests/host/harness.h:
+src/board/board.h:
+tests/unit/check.h:
+src/core/config.h:
+src/x86/cpustate.h:
+src/base/log.h:
+src/core/vm.h:
+src/core/chardev.h:
+src/base/mainloop.h:
+src/core/device.h:
+src/core/iobus.h:
+src/core/irq.h:
+src/core/runstate.h:
+src/base/memory.h:
+src/core/vcpu.h:
+src/loader/loader.h:
+src/base/digest.h:
+src/x86/entry.h:
+src/x86/msr.h:
+src/x86/trace.h:
