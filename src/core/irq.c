@@ -13,58 +13,113 @@
 
 /* ---- the routing table ---- */
 
-/* Kernel mode: QEMU's PC routing.  GSI n reaches PIC pin n (none for the
- * cascade, GSI 2) and IOAPIC pin n, GSI 0 IOAPIC pin 2. */
-static int route_kernel(struct vm *vm)
+static void msi_entry(struct kvm_irq_routing_entry *e, unsigned gsi, uint64_t addr,
+		      uint32_t data)
 {
-	struct kvm_irq_routing *r;
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_MSI;
+	e->u.msi.address_lo = (uint32_t)addr;
+	e->u.msi.address_hi = (uint32_t)(addr >> 32);
+	e->u.msi.data = data;
+}
+
+static void chip_entry(struct kvm_irq_routing_entry *e, unsigned gsi, unsigned chip, unsigned pin)
+{
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = chip;
+	e->u.irqchip.pin = pin;
+}
+
+/* The interrupt controllers' routes.  Kernel mode: QEMU's PC routing, GSI
+ * n to PIC pin n (none for the cascade, GSI 2) and IOAPIC pin n, GSI 0 to
+ * IOAPIC pin 2.  Split mode: every IOAPIC pin is an MSI route, its
+ * redirection entry (hw/ioapic.c keeps them current). */
+static unsigned chip_routes(struct vm *vm, struct kvm_irq_routing_entry *e)
+{
 	unsigned n = 0;
+
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (vm->irq.split) {
+			msi_entry(&e[n++], gsi, vm->irq.route[gsi].addr, vm->irq.route[gsi].data);
+			continue;
+		}
+		if (gsi < 16 && gsi != 2)
+			chip_entry(&e[n++], gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+				   gsi % 8);
+		if (gsi != 2)
+			chip_entry(&e[n++], gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi);
+	}
+	return n;
+}
+
+/* The whole table to KVM (it takes nothing less).  Called with route_lock. */
+static int commit_routes(struct vm *vm)
+{
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + (2 * IOAPIC_PINS + IRQ_MSI_ROUTES) *
+						       sizeof(r->entries[0]));
+	unsigned n;
 	int ret;
 
-	r = calloc(1, sizeof(*r) + 40 * sizeof(r->entries[0]));
 	if (!r)
 		return -ENOMEM;
-	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		if (gsi < 16 && gsi != 2) {
-			r->entries[n].gsi = gsi;
-			r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-			r->entries[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-								  : KVM_IRQCHIP_PIC_SLAVE;
-			r->entries[n++].u.irqchip.pin = gsi % 8;
-		}
-		if (gsi == 2)
-			continue;
-		r->entries[n].gsi = gsi;
-		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		r->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		r->entries[n++].u.irqchip.pin = gsi == 0 ? 2 : gsi;
-	}
+	n = chip_routes(vm, r->entries);
+	for (unsigned i = 0; i < IRQ_MSI_ROUTES; i++)
+		if (vm->irq.msi[i].used)
+			msi_entry(&r->entries[n++], IOAPIC_PINS + i, vm->irq.msi[i].addr,
+				  vm->irq.msi[i].data);
 	r->nr = n;
 	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
 	free(r);
 	return ret;
 }
 
-/* Split mode: every IOAPIC pin is an MSI route.  Called with route_lock. */
-static int commit_routes(struct vm *vm)
+int irq_msi_route_add(struct vm *vm)
 {
-	/* The header and its flexible array of entries, suitably aligned. */
-	uint64_t buf[(sizeof(struct kvm_irq_routing) +
-		      IOAPIC_PINS * sizeof(struct kvm_irq_routing_entry)) / 8 + 1];
-	struct kvm_irq_routing *r = (struct kvm_irq_routing *)buf;
+	int r = -ENOSPC;
 
-	memset(buf, 0, sizeof(buf));
-	r->nr = IOAPIC_PINS;
-	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		struct kvm_irq_routing_entry *e = &r->entries[gsi];
-
-		e->gsi = gsi;
-		e->type = KVM_IRQ_ROUTING_MSI;
-		e->u.msi.address_lo = (uint32_t)vm->irq.route[gsi].addr;
-		e->u.msi.address_hi = (uint32_t)(vm->irq.route[gsi].addr >> 32);
-		e->u.msi.data = vm->irq.route[gsi].data;
+	pthread_mutex_lock(&vm->irq.route_lock);
+	for (unsigned i = 0; i < IRQ_MSI_ROUTES; i++) {
+		if (vm->irq.msi[i].used)
+			continue;
+		vm->irq.msi[i].used = true;
+		vm->irq.msi[i].addr = MSI_ADDR_BASE;
+		vm->irq.msi[i].data = 0;
+		r = commit_routes(vm);
+		if (r)
+			vm->irq.msi[i].used = false;
+		else
+			r = (int)(IOAPIC_PINS + i);
+		break;
 	}
-	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
+	pthread_mutex_unlock(&vm->irq.route_lock);
+	return r;
+}
+
+int irq_msi_route_set(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	unsigned i = gsi - IOAPIC_PINS;
+	int r = 0;
+
+	if (gsi < IOAPIC_PINS || i >= IRQ_MSI_ROUTES)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->irq.route_lock);
+	if (vm->irq.msi[i].used && (vm->irq.msi[i].addr != addr || vm->irq.msi[i].data != data)) {
+		vm->irq.msi[i].addr = addr;
+		vm->irq.msi[i].data = data;
+		r = commit_routes(vm);
+	}
+	pthread_mutex_unlock(&vm->irq.route_lock);
+	if (r)
+		log_limited(&vm->rl, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+	return r;
+}
+
+int irq_irqfd(struct vm *vm, int fd, unsigned gsi)
+{
+	struct kvm_irqfd f = { .fd = (uint32_t)fd, .gsi = gsi };
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
 int irq_set_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
@@ -123,7 +178,9 @@ static int create_split(struct vm *vm)
 	vm->kernel_irqchip = false;
 	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++)
 		vm->irq.route[gsi].addr = MSI_ADDR_BASE;
+	pthread_mutex_lock(&vm->irq.route_lock);
 	r = commit_routes(vm);
+	pthread_mutex_unlock(&vm->irq.route_lock);
 	if (r)
 		log_error("KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
 	return r;
@@ -145,7 +202,9 @@ static int create_kernel(struct vm *vm)
 		log_error("KVM_CREATE_PIT2 failed: %s", strerror(errno));
 		return -errno;
 	}
-	r = route_kernel(vm);
+	pthread_mutex_lock(&vm->irq.route_lock);
+	r = commit_routes(vm);
+	pthread_mutex_unlock(&vm->irq.route_lock);
 	if (r)
 		log_error("KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
 	return r;

@@ -30,6 +30,7 @@ struct vm;
 struct vcpu;
 
 #define IOAPIC_PINS 24
+#define IRQ_MSI_ROUTES 256   /* GSIs above the IOAPIC for PCI MSI-X vectors */
 
 struct irq_counters {
 	uint64_t extint_injected;      /* KVM_INTERRUPT */
@@ -58,6 +59,12 @@ struct irq_lines {
 		uint64_t addr;
 		uint32_t data;
 	} route[IOAPIC_PINS];
+	/* PCI MSI-X vectors as GSI routes (GSI IOAPIC_PINS + i), for irqfd. */
+	struct {
+		uint64_t addr;
+		uint32_t data;
+		bool used;
+	} msi[IRQ_MSI_ROUTES];
 	struct irq_counters count;
 };
 
@@ -73,6 +80,16 @@ void vm_set_irq(struct vm *vm, unsigned irq, bool level);
 /* A PCI device's MSI (MSI-X entry): KVM delivers it to the LAPICs, in
  * either mode.  0 or -errno (logged, rate-limited). */
 int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
+/* An MSI as a route in KVM's GSI routing table, next to the interrupt
+ * controllers' routes, for an irqfd: an eventfd that KVM turns into the
+ * MSI when it is written, without another system call.  Returns the GSI,
+ * or -errno (the device then falls back to vm_signal_msi). */
+int irq_msi_route_add(struct vm *vm);
+/* The route's address and data changed (the guest wrote the table). */
+int irq_msi_route_set(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
+/* KVM_IRQFD: writes to fd raise gsi.  0 or -errno. */
+int irq_irqfd(struct vm *vm, int fd, unsigned gsi);
 
 /* Split mode, from the devices: */
 /* The PIC's INT output changed (called under the PIC's lock). */

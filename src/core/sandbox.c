@@ -47,7 +47,7 @@ static const char *const vcpu_calls[] = {
 };
 
 /* A device's I/O thread (virtio/pci.c): its queues' eventfds, its backing
- * file, interrupts (KVM_SIGNAL_MSI, below). */
+ * file, interrupts (an irqfd's eventfd, or KVM_SIGNAL_MSI below). */
 static const char *const io_calls[] = {
 	"read", "poll", "ppoll", "pread64", "pwrite64", "preadv", "pwritev", "fdatasync", "fsync",
 	"fallocate", "io_uring_enter",

@@ -1,6 +1,8 @@
 #include "hw/msix.h"
 
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "core/irq.h"
 #include "core/vm.h"
@@ -16,6 +18,18 @@ static bool vector_ready(const struct msix *m, unsigned v)
 	return m->enabled && !m->masked && !(m->entry[v].ctrl & ENTRY_MASKED);
 }
 
+static uint64_t entry_addr(const struct msix *m, unsigned v)
+{
+	return (uint64_t)m->entry[v].addr_hi << 32 | m->entry[v].addr_lo;
+}
+
+/* Under m->lock: vector v's route follows its table entry. */
+static void sync_route(struct msix *m, unsigned v)
+{
+	if (m->irqfd)
+		irq_msi_route_set(m->vm, m->gsi[v], entry_addr(m, v), m->entry[v].data);
+}
+
 /* Under m->lock: deliver every pending vector that may go now. */
 static void flush_pending(struct msix *m)
 {
@@ -24,8 +38,12 @@ static void flush_pending(struct msix *m)
 			continue;
 		m->pending &= ~(1ull << v);
 		m->delivered++;
-		vm_signal_msi(m->vm, (uint64_t)m->entry[v].addr_hi << 32 | m->entry[v].addr_lo,
-			      m->entry[v].data);
+		if (m->irqfd) {
+			__atomic_fetch_add(&m->vm->irq.count.msi_fired, 1, __ATOMIC_RELAXED);
+			eventfd_write(m->efd[v], 1);
+		} else {
+			vm_signal_msi(m->vm, entry_addr(m, v), m->entry[v].data);
+		}
 	}
 }
 
@@ -88,6 +106,8 @@ int msix_load(struct msix *m, struct snap_reader *r)
 		m->entry[v].ctrl = snap_get_u32(r) & ENTRY_MASKED;
 	}
 	m->pending = snap_get_u64(r) & (m->nvec < 64 ? (1ull << m->nvec) - 1 : ~0ull);
+	for (unsigned v = 0; v < m->nvec; v++)
+		sync_route(m, v);
 	pthread_mutex_unlock(&m->lock);
 	return r->failed ? -1 : 0;
 }
@@ -100,6 +120,8 @@ void msix_reset(struct msix *m)
 		m->entry[v].ctrl = ENTRY_MASKED;
 	m->pending = 0;
 	m->enabled = m->masked = false;
+	for (unsigned v = 0; v < m->nvec; v++)
+		sync_route(m, v);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -136,9 +158,9 @@ static void table_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t 
 		return;
 	pthread_mutex_lock(&m->lock);
 	switch (word) {
-	case 0: m->entry[v].addr_lo = (uint32_t)value & ~3u; break;
-	case 1: m->entry[v].addr_hi = (uint32_t)value; break;
-	case 2: m->entry[v].data = (uint32_t)value; break;
+	case 0: m->entry[v].addr_lo = (uint32_t)value & ~3u; sync_route(m, v); break;
+	case 1: m->entry[v].addr_hi = (uint32_t)value; sync_route(m, v); break;
+	case 2: m->entry[v].data = (uint32_t)value; sync_route(m, v); break;
 	default:
 		m->entry[v].ctrl = (uint32_t)value & ENTRY_MASKED;
 		flush_pending(m);          /* unmasking delivers what waited */
@@ -175,6 +197,26 @@ static const struct io_ops pba_ops = {
 	.valid_min = 4, .valid_max = 8, .impl_min = 4, .impl_max = 4,
 };
 
+/* A route and an irqfd per vector; any failure (a KVM without irqfd, or
+ * the routes ran out) and every vector goes by KVM_SIGNAL_MSI instead. */
+static void setup_irqfds(struct msix *m)
+{
+	for (unsigned v = 0; v < m->nvec; v++) {
+		int gsi = irq_msi_route_add(m->vm);
+
+		m->efd[v] = gsi < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (m->efd[v] < 0 || irq_irqfd(m->vm, m->efd[v], (unsigned)gsi)) {
+			for (unsigned i = 0; i <= v; i++)
+				if (m->efd[i] >= 0)
+					close(m->efd[i]);
+			memset(m->efd, 0, sizeof(m->efd));
+			return;
+		}
+		m->gsi[v] = (unsigned)gsi;
+	}
+	m->irqfd = true;
+}
+
 int msix_init(struct msix *m, struct vm *vm, struct pci_function *f, unsigned nvec,
 	      unsigned bar, uint64_t table_off, uint64_t pba_off)
 {
@@ -200,10 +242,15 @@ int msix_init(struct msix *m, struct vm *vm, struct pci_function *f, unsigned nv
 			   "msix-table") ||
 	    iobus_register(&f->bar[bar].regions, pba_off, 8, &pba_ops, m, "msix-pba"))
 		return -1;
+	setup_irqfds(m);
 	return 0;
 }
 
 void msix_destroy(struct msix *m)
 {
+	/* The irqfds go with the VM's file descriptor. */
+	for (unsigned v = 0; v < m->nvec; v++)
+		if (m->efd[v] > 0)
+			close(m->efd[v]);
 	pthread_mutex_destroy(&m->lock);
 }

@@ -2,9 +2,12 @@
  * MSI-X for a PCI function (PCI 3.0, 6.8.2): the capability in the
  * configuration space, the vector table and the pending-bit array in one of
  * the function's memory BARs.  A device notifies a vector; it is delivered
- * (KVM_SIGNAL_MSI) when MSI-X is enabled and neither the function nor the
- * vector is masked, else its pending bit is set and it goes out when the
- * mask is lifted.
+ * when MSI-X is enabled and neither the function nor the vector is masked,
+ * else its pending bit is set and it goes out when the mask is lifted.
+ * Each vector is a route in KVM's GSI routing table (kept equal to the
+ * table entry the guest wrote) with an irqfd, so delivering it is one
+ * eventfd write from the device's thread; a KVM without irqfd gets
+ * KVM_SIGNAL_MSI.
  */
 #ifndef SHRIKE_MSIX_H
 #define SHRIKE_MSIX_H
@@ -33,6 +36,11 @@ struct msix {
 	} entry[MSIX_MAX_VECTORS];
 	uint64_t pending;          /* one bit per vector */
 	uint64_t delivered;        /* counted for --stats */
+	/* Each vector a GSI route with an irqfd (KVM_IRQFD): a notification
+	 * is one eventfd write.  Without (no such KVM): KVM_SIGNAL_MSI. */
+	bool irqfd;
+	int efd[MSIX_MAX_VECTORS];
+	unsigned gsi[MSIX_MAX_VECTORS];
 };
 
 /* Adds the capability and registers the table (at table_off) and the PBA

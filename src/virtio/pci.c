@@ -568,9 +568,10 @@ void virtio_pci_destroy(struct virtio_dev *vd)
 void virtio_pci_stats(struct virtio_dev *vd, FILE *f)
 {
 	pthread_mutex_lock(&vd->lock);
-	fprintf(f, "  %s (PCI 00:%02x.0): %llu notifications, %llu interrupts, %s", vd->ops->name,
-		vd->pci.slot, (unsigned long long)vd->notifies, (unsigned long long)vd->interrupts,
-		vd->ioeventfd_base ? "ioeventfd" : "exit path");
+	fprintf(f, "  %s (PCI 00:%02x.0): %llu notifications (%s), %llu interrupts (MSI-X by %s)",
+		vd->ops->name, vd->pci.slot, (unsigned long long)vd->notifies,
+		vd->ioeventfd_base ? "ioeventfd" : "exit path", (unsigned long long)vd->interrupts,
+		vd->msix.irqfd ? "irqfd" : "KVM_SIGNAL_MSI");
 	for (unsigned q = 0; q < vd->nqueues; q++)
 		fprintf(f, "%s%llu", q ? "/" : ", requests per queue ",
 			(unsigned long long)vd->vq[q].requests);

@@ -251,8 +251,9 @@ def virtio(name, cpus, extra, mode='virtio', intx=False):
     if not irqs or (len(through_ioapic) != len(irqs) if intx else through_ioapic):
         raise Failure('the guest\'s virtio interrupts are not all %s: %r' % (
             'INTx through the IOAPIC' if intx else 'MSI-X', irqs))
-    if 'ioeventfd' not in g.stderr():
-        raise Failure('notifications did not go through ioeventfd: %r' % g.stderr()[-300:])
+    if 'ioeventfd' not in g.stderr() or 'MSI-X by irqfd' not in g.stderr():
+        raise Failure('notifications not through ioeventfd or MSI-X not through irqfd: %r' %
+                      g.stderr()[-300:])
 
 
 def fs_checked(img, text, first_found):
