@@ -93,6 +93,28 @@ t_virtio_hostile_driver() {
 		fail virtio_hostile_driver_disk_size_kept "$(stat -c %s "$TMP/vfuzz.img") bytes"
 }
 
+# The hostile driver's rounds do not grow shrike: its own memory (RSS less
+# the guest's pages, which the random rings touch) after 600 rounds is
+# within 1 MiB of what 120 rounds left.
+t_virtio_hostile_driver_rss() {
+	local rounds own=()
+	truncate -s 4M "$TMP/vfuzz.img"
+	for rounds in 120 600; do
+		run_vm 360 --kernel "$K/virtiofuzz.elf" --cmdline "rounds=$rounds seed=3" \
+			--disk "$TMP/vfuzz.img" --rng --console virtio --stats
+		vmm_healthy virtio_hostile_driver_rss_flat || return
+		own+=("$(sed -n 's/.*peak RSS less guest pages \([0-9]*\) KiB.*/\1/p' "$TMP/err")")
+	done
+	if [ -z "${own[0]}" ] || [ -z "${own[1]}" ]; then
+		fail virtio_hostile_driver_rss_flat "no memory line in --stats: $(tail -2 "$TMP/err")"
+	elif [ "${own[1]}" -gt $((own[0] + 1024)) ]; then
+		fail virtio_hostile_driver_rss_flat "${own[0]} KiB after 120 rounds, ${own[1]} KiB after 600"
+	else
+		pass virtio_hostile_driver_rss_flat
+		echo "  (shrike's own peak: ${own[0]} KiB after 120 rounds, ${own[1]} KiB after 600)"
+	fi
+}
+
 suite_devices() {
 	if ! have_kvm; then
 		skip device_tests "$NO_KVM_REASON"
@@ -103,4 +125,5 @@ suite_devices() {
 	t_vapic
 	t_pc_testdev
 	t_virtio_hostile_driver
+	t_virtio_hostile_driver_rss
 }

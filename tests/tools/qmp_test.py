@@ -389,7 +389,7 @@ def virtio_snapshot_disks():
         proc.wait(timeout=30)
         for extra, want in (([], 'had 1 disk, this restore is given 0'),
                             (['--disk', other], 'sectors')):
-            p = subprocess.run([SHRIKE, 'run', '--incoming', 'file:' + snap, '--serial', 'null']
+            p = subprocess.run([SHRIKE, 'run', '--incoming', 'file:' + snap, '--serial', 'none']
                                + extra, capture_output=True, text=True, timeout=60)
             if p.returncode != 2 or want not in p.stderr:
                 raise QMPError('restore with %r: status %d, %r' % (extra, p.returncode,
