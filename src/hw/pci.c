@@ -83,11 +83,17 @@ uint64_t pci_bar_address(struct pci_function *f, unsigned i)
 	if (i >= 6 || !b->size || !(cmd & (b->io ? PCI_CMD_IO : PCI_CMD_MEMORY)))
 		return 0;
 	a = bar_raw(f, i);
-	lo = b->io ? PCI_IO_BASE : PCI_MMIO_BASE;
-	hi = b->io ? PCI_IO_END : PCI_MMIO_END;
-	if (a < lo || a >= hi || b->size > hi - a)
-		return 0;
-	return a;
+	for (unsigned w = 0; f->bus && w < f->bus->nwindows; w++) {
+		const struct pci_window *win = &f->bus->window[w];
+
+		if (win->io != b->io || (win->base >= PCI_MMIO64_BASE && !b->mem64))
+			continue;
+		lo = win->base;
+		hi = win->end;
+		if (a >= lo && a < hi && b->size <= hi - a)
+			return a;
+	}
+	return 0;
 }
 
 /* The BAR that decodes addr, and the offset in it (under the bus lock). */
@@ -145,33 +151,27 @@ static void window_write(struct pci_bus *bus, struct vcpu *vcpu, bool io, uint64
 	iobus_write(&b->regions, vcpu, off, &v, size);
 }
 
-static uint64_t mmio_window_read(void *o, struct vcpu *v, uint64_t off, unsigned size)
+static uint64_t window_region_read(void *o, struct vcpu *v, uint64_t off, unsigned size)
 {
-	return window_read(o, v, false, PCI_MMIO_BASE + off, size);
+	struct pci_window *w = o;
+
+	return window_read(w->bus, v, w->io, w->base + off, size);
 }
 
-static void mmio_window_write(void *o, struct vcpu *v, uint64_t off, uint64_t val, unsigned size)
+static void window_region_write(void *o, struct vcpu *v, uint64_t off, uint64_t val, unsigned size)
 {
-	window_write(o, v, false, PCI_MMIO_BASE + off, val, size);
-}
+	struct pci_window *w = o;
 
-static uint64_t io_window_read(void *o, struct vcpu *v, uint64_t off, unsigned size)
-{
-	return window_read(o, v, true, PCI_IO_BASE + off, size);
-}
-
-static void io_window_write(void *o, struct vcpu *v, uint64_t off, uint64_t val, unsigned size)
-{
-	window_write(o, v, true, PCI_IO_BASE + off, val, size);
+	window_write(w->bus, v, w->io, w->base + off, val, size);
 }
 
 static const struct io_ops mmio_window_ops = {
-	.read = mmio_window_read, .write = mmio_window_write,
+	.read = window_region_read, .write = window_region_write,
 	.valid_min = 1, .valid_max = 8, .impl_min = 1, .impl_max = 8,
 };
 
 static const struct io_ops io_window_ops = {
-	.read = io_window_read, .write = io_window_write,
+	.read = window_region_read, .write = window_region_write,
 	.valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,
 };
 
@@ -375,18 +375,38 @@ static int assign_bar(struct pci_bus *bus, struct pci_function *f, unsigned i)
 	return 0;
 }
 
+static int add_window(struct vm *vm, struct pci_bus *bus, uint64_t base, uint64_t end, bool io)
+{
+	struct pci_window *w = &bus->window[bus->nwindows];
+
+	if (end <= base)
+		return 0;
+	if (bus->nwindows == PCI_WINDOWS)
+		return -1;
+	*w = (struct pci_window){ bus, base, end, io };
+	bus->nwindows++;
+	return iobus_register(io ? &vm->pio : &vm->mmio, base, end - base,
+			      io ? &io_window_ops : &mmio_window_ops, w, "pci-window");
+}
+
+/* The windows: the one the DSDT names and shrike assigns in, the rest of
+ * the hole below 4 GiB that is not RAM, ECAM or the chipset's, the 64-bit
+ * space, and the I/O window. */
 static int ensure_windows(struct vm *vm, struct pci_bus *bus)
 {
+	uint64_t low = guest_mem_low_end(&vm->mem);
+
 	if (bus->next_mmio)
 		return 0;
 	bus->next_mmio = PCI_MMIO_BASE;
 	bus->next_io = PCI_IO_BASE;
-	if (iobus_register(&vm->mmio, PCI_MMIO_BASE, PCI_MMIO_END - PCI_MMIO_BASE, &mmio_window_ops,
-			   bus, "pci-mmio-window") ||
-	    iobus_register(&vm->pio, PCI_IO_BASE, PCI_IO_END - PCI_IO_BASE, &io_window_ops, bus,
-			   "pci-io-window"))
-		return -1;
-	return 0;
+	/* Low RAM ends at ECAM's base at the latest (base/memory.h). */
+	return add_window(vm, bus, PCI_MMIO_BASE, PCI_MMIO_END, false) ||
+	       add_window(vm, bus, low, PCI_ECAM_BASE, false) ||
+	       add_window(vm, bus, PCI_ECAM_BASE + PCI_ECAM_SIZE, PCI_MMIO_BASE, false) ||
+	       add_window(vm, bus, PCI_MMIO_END, PCI_HOLE_END, false) ||
+	       add_window(vm, bus, PCI_MMIO64_BASE, PCI_MMIO64_END, false) ||
+	       add_window(vm, bus, PCI_IO_BASE, PCI_IO_END, true);
 }
 
 int pci_add_function(struct vm *vm, struct pci_function *f)

@@ -13,8 +13,9 @@
  * (memory 0xE0000000-0xFBFFFFFF, 64-bit BARs too; I/O 0xC000-0xFFFF),
  * aligned to its size, and enables decoding, as SeaBIOS would.  A guest may
  * move a BAR (the sizing protocol, all ones, works on every BAR); the bus
- * decodes a BAR wherever the guest puts it inside the windows, and not at
- * all while the command register turns decoding off.  Accesses reach the
+ * decodes a BAR wherever the guest puts it that is not RAM or the
+ * chipset's (below), and not at all while the command register turns
+ * decoding off.  Accesses reach the
  * BAR's own regions (a small iobus per BAR, with the usual size contracts).
  *
  * INTx: a function with an interrupt pin (INTA, set before adding it) is
@@ -40,6 +41,15 @@ struct snap_reader;
 
 #define PCI_MMIO_BASE   0xe0000000ull
 #define PCI_MMIO_END    0xfc000000ull
+/* Where else a memory BAR decodes, as a PC's chipset forwards to PCI
+ * what is neither RAM nor its own (a guest without ACPI's windows, Linux
+ * with pci=noacpi, moves BARs there): the 32-bit space from the end of
+ * low RAM to the IOAPIC (ECAM's megabyte aside), and for a 64-bit BAR the
+ * space from 4 GiB to 1 TiB (RAM there never exits to shrike). */
+#define PCI_HOLE_END    0xfec00000ull
+#define PCI_MMIO64_BASE MEM_HIGH_BASE
+#define PCI_MMIO64_END  (1ull << 40)
+#define PCI_WINDOWS     6
 #define PCI_IO_BASE     0xc000u
 #define PCI_IO_END      0x10000u
 #define PCI_ECAM_BASE   MEM_ECAM_BASE   /* bus 0 only: 1 MiB */
@@ -97,11 +107,20 @@ struct pci_function {
 	bool intx_request, intx_disabled, intx_on;
 };
 
+/* A stretch of address space the bus decodes BARs in (an iobus region). */
+struct pci_window {
+	struct pci_bus *bus;
+	uint64_t base, end;
+	bool io;
+};
+
 struct pci_bus {
 	struct vm *vm;
 	pthread_mutex_t lock;             /* the functions' configuration spaces */
 	struct pci_function host;
 	struct pci_function *fn[PCI_SLOTS];
+	struct pci_window window[PCI_WINDOWS];
+	unsigned nwindows;
 	uint64_t next_mmio;
 	uint32_t next_io;
 	uint32_t address;                 /* 0xCF8 */

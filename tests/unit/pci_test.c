@@ -152,6 +152,27 @@ static void ecam_write(unsigned slot, unsigned reg, uint32_t v, unsigned size)
 	iobus_write(&vm->mmio, NULL, PCI_ECAM_BASE + (slot << 15 | reg), &v, size);
 }
 
+/* A 64-bit BAR decodes above 4 GiB too, where Linux without ACPI's
+ * windows (pci=noacpi) moves it. */
+static void bar64_above_4g(void)
+{
+	uint32_t lo = cfg_read(2, 0x10);
+
+	CHECK_EQ(lo & 0x6, 0x4);                               /* 64-bit memory */
+	cfg_write(2, 0x10, 0);
+	cfg_write(2, 0x14, 0x1);                               /* 0x1_0000_0000 */
+	hits = 0;
+	CHECK_EQ(mmio_read32(0x100000024ull), 0x5a5a5a5a);
+	CHECK_EQ(last_off, 4);
+	CHECK_EQ(hits, 1);
+	cfg_write(2, 0x14, 0x10000);                           /* 2^48: past the window */
+	CHECK_EQ(mmio_read32(0x100000024ull), 0xffffffff);
+	CHECK_EQ(hits, 1);
+	cfg_write(2, 0x10, lo);                                /* back where it was */
+	cfg_write(2, 0x14, 0);
+	CHECK_EQ(mmio_read32((lo & ~0xfu) + 0x20), 0x5a5a5a5a);
+}
+
 /* ECAM reaches the same configuration spaces as conf1. */
 static void ecam_matches_conf1(void)
 {
@@ -237,6 +258,10 @@ int main(void)
 	fn.config[PCI_INTERRUPT_PIN] = 2;
 	pci_init_header(&fn2, 0x1234, 0x0002, 0xff0000, 0, 0, 0);
 	fn2.config[PCI_INTERRUPT_PIN] = 1;
+	fn2.bar[0] = (struct pci_bar){ .size = 0x1000, .mem64 = true };
+	iobus_init(&fn2.bar[0].regions, "bar0-64", 0x1000);
+	if (iobus_register(&fn2.bar[0].regions, 0x20, 0x10, &reg_ops, NULL, "regs64"))
+		return 1;
 	vm->irq.split = true;                                  /* the lines reach record_line */
 	vm->irq.ioapic.set_irq = record_line;
 	if (pci_add_function(vm, &fn) || pci_add_function(vm, &fn2))
@@ -247,6 +272,7 @@ int main(void)
 	RUN(capabilities);
 	RUN(msix_table);
 	RUN(ecam_matches_conf1);
+	RUN(bar64_above_4g);
 	RUN(intx_shared_line);
 	return check_failures ? 1 : 0;
 }
