@@ -203,7 +203,7 @@ check-layers:
 	$(Q)scripts/check-layers.sh && echo "layers: every include follows DEVELOPERS.md's rule"
 
 bench-nested: all
-	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --timeout 5400 -- bench/linux-init.sh
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --env LIMIT --timeout 5400 -- bench/linux-init.sh
 
 bench-nested-blk: all
 	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --env SECS --timeout 5400 -- bench/virtio-blk.sh

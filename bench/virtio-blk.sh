@@ -5,7 +5,9 @@
 # O_DIRECT: sequential 1 MiB reads and writes (MB/s), 4 KiB random reads at
 # queue depth 1 and 32 (IOPS; io_uring in the guest), the mean latency at
 # depth 1.  QEMU: -M pc, -device virtio-blk-pci on -drive aio=io_uring,
-# cache=writeback (shrike's disks use the host's page cache too).  The
+# cache=writeback (shrike's disks use the host's page cache too).  (On the
+# nested test VM's KVM, QEMU's guest stops early in the kernel's boot with
+# this set-up, -M pc or microvm with PCIe: see bench/README.md.)  The
 # candidates alternate, RUNS times (default 3); medians of the runs that
 # finished (a run silent for LIMIT s, default 240, is left out: QEMU's TCG
 # sometimes never returns from a nested guest).  Needs a KVM that runs
