@@ -421,7 +421,7 @@ CASES = [
 
 # Cases that show a bug not fixed yet, run only when named (LINUX_CASES) or
 # with SHRIKE_TEST_KNOWN_BUGS=1.  linux_virtio_fs_snapshot_restore: in about
-# one run of three on the nested test VM the restored guest takes a fault
+# one run of two or three on the nested test VM the restored guest takes a fault
 # on its entry stack (CR2 fffffe0000001ff8) at its first interrupt and
 # panics; the same guest without disk traffic restores every time
 # (linux_user_snapshot_restore).  README, "Status and limits".

@@ -1,6 +1,0 @@
-build-wt-fuzz/src/base/socket.o: src/base/socket.c src/base/socket.h \
-  src/base/log.h
-
-src/base/socket.h:
-
-src/base/log.h:

@@ -1,3 +1,0 @@
-build-wt-fuzz/src/cli/catalog.o: src/cli/catalog.c src/cli/catalog.h
-
-src/cli/catalog.h:

@@ -1,8 +1,0 @@
-build-wt-fuzz/src/control/json.o: src/control/json.c src/control/json.h \
-  src/base/strbuf.h src/base/log.h
-
-src/control/json.h:
-
-src/base/strbuf.h:
-
-src/base/log.h:

@@ -1,8 +1,0 @@
-build-wt-fuzz/src/core/chardev.o: src/core/chardev.c src/core/chardev.h \
-  src/base/mainloop.h src/base/log.h
-
-src/core/chardev.h:
-
-src/base/mainloop.h:
-
-src/base/log.h:

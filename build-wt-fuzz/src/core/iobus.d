@@ -1,6 +1,0 @@
-build-wt-fuzz/src/core/iobus.o: src/core/iobus.c src/core/iobus.h \
-  src/base/log.h
-
-src/core/iobus.h:
-
-src/base/log.h:

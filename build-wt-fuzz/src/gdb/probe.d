@@ -1,3 +1,0 @@
-build-wt-fuzz/src/gdb/probe.o: src/gdb/probe.c src/gdb/probe.h
-
-src/gdb/probe.h:

@@ -1,4 +1,0 @@
-build-wt-fuzz/src/loader/tmpfile.o: src/loader/tmpfile.c \
-  src/loader/tmpfile.h
-
-src/loader/tmpfile.h:

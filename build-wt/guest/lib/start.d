@@ -1,1 +1,0 @@
-build-wt/guest/lib/start.o: guest/lib/start.S

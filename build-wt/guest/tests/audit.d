@@ -1,2 +1,0 @@
-build-wt/guest/tests/audit.o: guest/tests/audit.c guest/lib/rt.h
-guest/lib/rt.h:

@@ -1,2 +1,0 @@
-build-wt/guest/tests/bdloop.o: guest/tests/bdloop.c guest/lib/rt.h
-guest/lib/rt.h:

@@ -1,2 +1,0 @@
-build-wt/guest/tests/mmio.o: guest/tests/mmio.c guest/lib/rt.h
-guest/lib/rt.h:

@@ -1,2 +1,0 @@
-build-wt/guest/tests/spam.o: guest/tests/spam.c guest/lib/rt.h
-guest/lib/rt.h:

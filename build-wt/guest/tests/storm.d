@@ -1,2 +1,0 @@
-build-wt/guest/tests/storm.o: guest/tests/storm.c guest/lib/rt.h
-guest/lib/rt.h:

@@ -1,3 +1,0 @@
-build-wt/guest/tests/triplefault.o: guest/tests/triplefault.c \
- guest/lib/rt.h
-guest/lib/rt.h:

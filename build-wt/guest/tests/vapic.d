@@ -1,2 +1,0 @@
-build-wt/guest/tests/vapic.o: guest/tests/vapic.c guest/lib/rt.h
-guest/lib/rt.h:

@@ -1,2 +1,0 @@
-build-wt/src/base/digest.o: src/base/digest.c src/base/digest.h
-src/base/digest.h:

@@ -1,2 +1,0 @@
-build-wt/src/base/log.o: src/base/log.c src/base/log.h
-src/base/log.h:

@@ -1,2 +1,0 @@
-build-wt/src/base/mainloop.o: src/base/mainloop.c src/base/mainloop.h
-src/base/mainloop.h:

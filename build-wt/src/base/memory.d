@@ -1,2 +1,0 @@
-build-wt/src/base/memory.o: src/base/memory.c src/base/memory.h
-src/base/memory.h:

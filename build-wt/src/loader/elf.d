@@ -1,7 +1,0 @@
-build-wt/src/loader/elf.o: src/loader/elf.c src/base/log.h \
- src/loader/loader.h src/base/digest.h src/base/memory.h src/x86/entry.h
-src/base/log.h:
-src/loader/loader.h:
-src/base/digest.h:
-src/base/memory.h:
-src/x86/entry.h:

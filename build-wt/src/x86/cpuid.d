@@ -1,2 +1,0 @@
-build-wt/src/x86/cpuid.o: src/x86/cpuid.c src/x86/cpuid.h
-src/x86/cpuid.h:
