@@ -424,7 +424,8 @@ CASES = [
 # one run of two or three on the nested test VM the restored guest takes a fault
 # on its entry stack (CR2 fffffe0000001ff8) at its first interrupt and
 # panics; the same guest without disk traffic restores every time
-# (linux_user_snapshot_restore).  README, "Status and limits".
+# (linux_user_snapshot_restore) showed it once in seven.  README, "Status
+# and limits".
 KNOWN_BUGS = ['linux_virtio_fs_snapshot_restore']
 
 
