@@ -423,7 +423,7 @@ CASES = [
 # with SHRIKE_TEST_KNOWN_BUGS=1.  linux_virtio_fs_snapshot_restore: in about
 # one run of two or three on the nested test VM the restored guest takes a fault
 # on its entry stack (CR2 fffffe0000001ff8) at its first interrupt and
-# panics; the same guest without disk traffic restores every time
+# panics; the same guest without disk traffic
 # (linux_user_snapshot_restore) showed it once in seven.  README, "Status
 # and limits".
 KNOWN_BUGS = ['linux_virtio_fs_snapshot_restore']
