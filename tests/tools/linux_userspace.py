@@ -117,6 +117,20 @@ def booted(start, what):
                   flush=True)
 
 
+def ran_to_end(name, cpus, mode, extra, kargs='', prepare=None):
+    """Boots vmlinux in `mode` until shrike ends (tried again if it
+    stalls); returns the Guest and shrike's status."""
+    def start():
+        if prepare:
+            prepare()
+        g = Guest(name, 'vmlinux', cpus, mode, extra, kargs)
+        try:
+            return g, g.finish(ATTEMPT_SECONDS)
+        finally:
+            g.stop()
+    return booted(start, name)
+
+
 def commands(name, kernel, cpus, extra):
     def start():
         g = Guest(name, kernel, cpus, 'commands', extra)
@@ -215,18 +229,13 @@ def virtio(name, cpus, extra, mode='virtio', intx=False):
     pci=nomsi) INTx through the IOAPIC, routed by the DSDT's _PRT."""
     rw, ro = os.path.join(TMP, name + '-rw.img'), os.path.join(TMP, name + '-ro.img')
     fs = os.path.join(TMP, name + '-fs.img')
-    def start():
+    def disks():
         make_disk(rw, pattern_at=4 << 20)
         make_disk(ro)
         make_disk(fs, 16 << 20)
-        g = Guest(name, 'vmlinux', cpus, mode,
-                  ['--disk', rw + ',serial=SHRIKE0001', '--disk', ro + ',ro', '--disk', fs,
-                   '--rng', '--stats'] + extra, ' pci=nomsi' if intx else '')
-        try:
-            return g, g.finish(ATTEMPT_SECONDS)
-        finally:
-            g.stop()
-    g, status = booted(start, name)
+    g, status = ran_to_end(name, cpus, mode,
+                           ['--disk', rw + ',serial=SHRIKE0001', '--disk', ro + ',ro', '--disk',
+                            fs, '--rng', '--stats'] + extra, ' pci=nomsi' if intx else '', disks)
     text = g.text().replace('\r', '')
     want = ['SHRIKE-PCI 0000:00:01.0 0x1af4:0x1042 driver=virtio-pci',
             'SHRIKE-PCI 0000:00:04.0 0x1af4:0x1044 driver=virtio-pci',
@@ -286,14 +295,8 @@ def fs_reboot():
     guest-triggered reboot: the second boot finds the four files of the
     first, intact, and goes on."""
     img = os.path.join(TMP, 'fsreboot.img')
-    def start():
-        make_disk(img, 16 << 20)
-        g = Guest('fsreboot', 'vmlinux', 1, 'fs', ['--disk', img], ' shrike.fsreboot')
-        try:
-            return g, g.finish(ATTEMPT_SECONDS)
-        finally:
-            g.stop()
-    g, status = booted(start, 'fsreboot')
+    g, status = ran_to_end('fsreboot', 1, 'fs', ['--disk', img], ' shrike.fsreboot',
+                           lambda: make_disk(img, 16 << 20))
     text = g.text().replace('\r', '')
     if status != 0 or 'SHRIKE-FS-REBOOT' not in text or 'SHRIKE-FS-FOUND 4' not in text:
         raise Failure('status %s; no reboot or no files after it; output ends %r' % (
@@ -332,15 +335,8 @@ def pci_noacpi():
     kernel gives the functions no interrupt: no MSI domain on a root bus
     it scanned itself, and no $PIR table for INTx; README, limits.)"""
     img = os.path.join(TMP, 'noacpi.img')
-    def start():
-        make_disk(img)
-        g = Guest('noacpi', 'vmlinux', 1, 'virtio', ['--disk', img, '--rng', '--stats'],
-                  ' pci=noacpi')
-        try:
-            return g, g.finish(ATTEMPT_SECONDS)
-        finally:
-            g.stop()
-    g, status = booted(start, 'noacpi')
+    g, status = ran_to_end('noacpi', 1, 'virtio', ['--disk', img, '--rng', '--stats'],
+                           ' pci=noacpi', lambda: make_disk(img))
     text = g.text().replace('\r', '')
     want = ['SHRIKE-PCI 0000:00:01.0 0x1af4:0x1042 driver=virtio-pci',
             'SHRIKE-PCI 0000:00:02.0 0x1af4:0x1044 driver=virtio-pci']
