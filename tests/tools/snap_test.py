@@ -313,13 +313,19 @@ def reset_after_restore():
     q.close()
     finish(p)
     os.unlink(k)
-    out2, sock2 = os.path.join(TMP, 'rb2.out'), os.path.join(TMP, 'rb2.sock')
-    p = vm(['--incoming', 'file:' + snap], out2, sock2)
-    q = QMP(sock2)
+    return reset_restored(snap, 'rb2')
+
+
+def reset_restored(snap, name):
+    """Restores snap, resets the restored VM from its boot plan: the reboot
+    kernel must count its second boot.  None, or what went wrong."""
+    out, sock = os.path.join(TMP, name + '.out'), os.path.join(TMP, name + '.sock')
+    p = vm(['--incoming', 'file:' + snap], out, sock)
+    q = QMP(sock)
     q.ok('qmp_capabilities')
     q.ok('system_reset')
     status, err = finish(p, 60)
-    text = open(out2, errors='replace').read()
+    text = open(out, errors='replace').read()
     if status != 0 or 'reboot: 2 boots counted' not in text:
         return 'status %s, output %r, %s' % (status, text[-200:], err[-200:])
     return None
@@ -356,16 +362,7 @@ def many_segments():
     q.ok('quit')
     q.close()
     finish(p)
-    out2, sock2 = os.path.join(TMP, 'seg2.out'), os.path.join(TMP, 'seg2.sock')
-    p = vm(['--incoming', 'file:' + snap], out2, sock2)
-    q = QMP(sock2)
-    q.ok('qmp_capabilities')
-    q.ok('system_reset')
-    status, err = finish(p, 60)
-    text = open(out2, errors='replace').read()
-    if status != 0 or 'reboot: 2 boots counted' not in text:
-        return 'status %s, output %r, %s' % (status, text[-200:], err[-200:])
-    return None
+    return reset_restored(snap, 'seg2')
 
 
 # ---- bad snapshot files through the command line ----
