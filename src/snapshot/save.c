@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/safedir.h"
 #include "base/version.h"
 #include "core/vm.h"
 #include "snapshot/format.h"
@@ -355,28 +356,55 @@ static int gather(struct saver *s)
 	return 0;
 }
 
-/* A private temporary file next to the target, renamed when complete. */
-static int open_temp(const char *path, char *tmp, size_t tmplen)
-{
-	int n = snprintf(tmp, tmplen, "%s.tmp-%d", path, (int)getpid());
+/* Where the save goes: the target's directory, opened once, and the name
+ * in it.  Every later step (the look at what is there, the temporary file,
+ * the rename, the clean-up) is relative to that descriptor, so a directory
+ * the user named cannot be swapped for a link to somewhere else between the
+ * check and the rename (security review 2, N7): a link the user gave in
+ * the directory part is followed once, when it is opened; nothing planted
+ * later is followed. */
+struct target {
+	int dirfd;
+	const char *name;              /* within path: its last component */
+	char tmp[300];                 /* the temporary file's name in dirfd */
+};
 
-	if (n < 0 || (size_t)n >= tmplen) {
-		errno = ENAMETOOLONG;
+static int open_target(struct target *t, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int n;
+
+	t->dirfd = -1;
+	t->name = slash ? slash + 1 : path;
+	if (!*t->name || !strcmp(t->name, ".") || !strcmp(t->name, "..")) {
+		err_set(err, errlen, "%s: not a file name", path);
 		return -1;
 	}
-	return open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	n = snprintf(t->tmp, sizeof(t->tmp), ".%s.tmp-%d", t->name, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(t->tmp)) {
+		err_set(err, errlen, "%s: name too long", path);
+		return -1;
+	}
+	dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	if (!dir) {
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	t->dirfd = safedir_open(dir, err, errlen);
+	free(dir);
+	return t->dirfd < 0 ? -1 : 0;
 }
 
-/* May the save replace what is at path?  Nothing there, or a regular file
- * of the user's that the user may write: the rename would otherwise replace
- * a read-only or someone else's file, which a plain write could not
- * (security review 2, N7).  A link at path is itself replaced, never its
- * target. */
-static bool may_replace(const char *path, char *err, size_t errlen)
+/* May the save replace what is there?  Nothing, or a regular file of the
+ * user's that the user may write: the rename would otherwise replace a
+ * read-only or someone else's file, which a plain write could not (N7).  A
+ * link there is itself replaced, never its target. */
+static bool may_replace(const struct target *t, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0) {
+	if (fstatat(t->dirfd, t->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return true;
 		err_set(err, errlen, "cannot look at %s: %s", path, strerror(errno));
@@ -390,6 +418,12 @@ static bool may_replace(const char *path, char *err, size_t errlen)
 		return false;
 	}
 	return true;
+}
+
+/* A private temporary file next to the target, renamed when complete. */
+static int open_temp(const struct target *t)
+{
+	return openat(t->dirfd, t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 /* Devices with threads of their own finish their I/O and keep off guest
@@ -423,7 +457,7 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 {
 	struct saver *s = calloc(1, sizeof(*s));
 	uint64_t t0 = now_ns();
-	char tmp[4200] = "";
+	struct target t;
 	int fd, r = -1;
 	bool created, quiesce_failed;
 	unsigned quiesced;
@@ -439,7 +473,11 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 	s->bytes_per_sec = bytes_per_sec;
 	s->t_start = t0;
 	err_set(err, errlen, "cannot gather the VM's state");
-	fd = may_replace(path, err, errlen) ? open_temp(path, tmp, sizeof(tmp)) : -2;
+	if (open_target(&t, path, err, errlen)) {
+		free(s);
+		return -1;
+	}
+	fd = may_replace(&t, path, err, errlen) ? open_temp(&t) : -2;
 	created = fd >= 0;             /* only a file this save made is removed */
 	quiesced = fd >= 0 ? quiesce_devices(vm, &quiesce_failed) : 0;
 	if (fd == -2) {
@@ -448,7 +486,9 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 		err_set(err, errlen, "device %s: cannot finish its I/O",
 			vm->devices[quiesced].model->name);
 	} else if (fd < 0) {
-		err_set(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		err_set(err, errlen, "cannot create %s beside %s: %s%s", t.tmp, path, strerror(errno),
+			errno == EACCES ? " (is it beneath --snapshot-dir, or the working directory or "
+					  "$TMPDIR without one?)" : "");
 	} else if (gather(s)) {
 		/* the message is set */
 	} else if (write_file(s, fd, st) || fsync(fd)) {
@@ -459,16 +499,17 @@ int snapshot_save(struct vm *vm, const char *path, uint64_t bytes_per_sec,
 		fd = -1;
 		if (c)
 			err_set(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		else if (rename(tmp, path) == 0)
+		else if (renameat(t.dirfd, t.tmp, t.dirfd, t.name) == 0)
 			r = 0;
 		else
-			err_set(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+			err_set(err, errlen, "cannot rename %s to %s: %s", t.tmp, path, strerror(errno));
 	}
 	resume_devices(vm, quiesced);
 	if (fd >= 0)
 		close(fd);
 	if (r && created)
-		unlink(tmp);
+		unlinkat(t.dirfd, t.tmp, 0);
+	close(t.dirfd);
 	for (unsigned i = 0; i < s->n; i++)
 		snap_writer_free(&s->sec[i].w);
 	free(s->runs);

@@ -1,0 +1,15 @@
+/* Opening a directory named by a client (QMP's `migrate file:PATH`)
+ * without being led elsewhere by a link someone else planted on the way. */
+#ifndef SHRIKE_SAFEDIR_H
+#define SHRIKE_SAFEDIR_H
+
+#include <stddef.h>
+
+/* Opens dir (O_PATH), one component at a time, never following a symbolic
+ * link unless root or the calling user owns it: a link another user made
+ * (in /tmp, say) is refused, one's own links and the system's are
+ * followed as usual.  Returns the descriptor, or -1 with a message naming
+ * the component. */
+int safedir_open(const char *dir, char *err, size_t errlen);
+
+#endif
