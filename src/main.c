@@ -58,6 +58,8 @@ static void usage(FILE *f)
 		"                           PORT 0: a free port, logged)\n"
 		"  --gdb-wait               vCPUs wait before their first instruction for gdb\n"
 		"  --gdb-allow-remote       let --gdb tcp: listen on an address other hosts reach\n"
+		"  --snapshot-dir DIR       migrate may write snapshots beneath DIR only (repeatable;\n"
+		"                           default: the working directory and $TMPDIR or /tmp)\n"
 		"  --emulate on|off         complete instructions KVM's emulator cannot (default on)\n"
 		"  --linux-profile emulated Linux options for KVM back-ends that emulate kernel\n"
 		"                           code (appended to the command line)\n"

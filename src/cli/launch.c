@@ -14,6 +14,7 @@
 #include "control/qmp.h"
 #include "gdb/gdbstub.h"
 #include "base/log.h"
+#include "core/landlock.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
 #include "loader/loader.h"
@@ -32,6 +33,7 @@ struct launch {
 	struct signal_watch *signals;
 	struct vm vm;
 	bool vm_created;
+	char dirs[3][4096];            /* confine_main's: the sockets', the pid file's */
 };
 
 static int usage_error(const char *msg)
@@ -296,11 +298,51 @@ static int check_specs(const struct vm_config *cfg)
 
 /* The main thread's allow-list, once everything that needs more is done
  * (the vCPU threads install theirs as they start). */
+/* The directory part of path (up to a comma: QMP's "PATH,server=on"),
+ * into buf. */
+static const char *dir_of(const char *path, char *buf, size_t len)
+{
+	size_t n = strcspn(path, ",");
+	const char *slash = memrchr(path, '/', n);
+
+	if (!slash)
+		snprintf(buf, len, ".");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	return buf;
+}
+
+/* Where the main thread may make and remove files from now on. */
+static int confine_main(struct launch *l, char *err, size_t errlen)
+{
+	struct confine_dirs d = { .n = 0 };
+	const char *tmpdir = getenv("TMPDIR");
+
+	for (unsigned i = 0; i < l->cfg.nsnapshot_dirs; i++)
+		confine_add(&d, l->cfg.snapshot_dir[i]);
+	if (!l->cfg.nsnapshot_dirs) {
+		confine_add(&d, ".");
+		confine_add(&d, tmpdir && *tmpdir == '/' ? tmpdir : "/tmp");
+	}
+	/* The sockets shrike made, and the pid file, are removed at exit. */
+	if (l->cfg.qmp && !strncmp(l->cfg.qmp, "unix:", 5))
+		confine_add_removal(&d, dir_of(l->cfg.qmp + 5, l->dirs[0], sizeof(l->dirs[0])));
+	if (l->cfg.gdb && !strncmp(l->cfg.gdb, "unix:", 5))
+		confine_add_removal(&d, dir_of(l->cfg.gdb + 5, l->dirs[1], sizeof(l->dirs[1])));
+	if (l->cfg.pidfile)
+		confine_add_removal(&d, dir_of(l->cfg.pidfile, l->dirs[2], sizeof(l->dirs[2])));
+	return confine_files(&d, err, errlen) < 0 ? -1 : 0;
+}
+
 static int sandbox_main(struct launch *l)
 {
-	char err[200];
+	enum sandbox_mode mode = (enum sandbox_mode)l->cfg.seccomp;
+	char err[600];
 
-	if (!sandbox_install(ROLE_MAIN, (enum sandbox_mode)l->cfg.seccomp, err, sizeof(err)))
+	/* Landlock before seccomp (whose list has no Landlock calls); not in
+	 * log mode, whose point is to see what a feature needs. */
+	if ((mode != SANDBOX_ON || !confine_main(l, err, sizeof(err))) &&
+	    !sandbox_install(ROLE_MAIN, mode, err, sizeof(err)))
 		return 0;
 	log_error("%s", err);
 	vm_request_stop(&l->vm, STOP_ERROR, 1);

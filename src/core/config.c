@@ -312,6 +312,13 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		cfg->qmp = val;
 	} else if (!strcmp(opt, "--gdb")) {
 		cfg->gdb = val;
+	} else if (!strcmp(opt, "--snapshot-dir")) {
+		if (cfg->nsnapshot_dirs == sizeof(cfg->snapshot_dir) / sizeof(cfg->snapshot_dir[0])) {
+			err_set(err, errlen, "--snapshot-dir: at most %zu", sizeof(cfg->snapshot_dir) /
+				sizeof(cfg->snapshot_dir[0]));
+			return -1;
+		}
+		cfg->snapshot_dir[cfg->nsnapshot_dirs++] = val;
 	} else if (!strcmp(opt, "--incoming")) {
 		cfg->incoming = val;
 	} else if (!strcmp(opt, "--restore-ram")) {

@@ -78,6 +78,8 @@ struct vm_config {
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH */
 	bool gdb_wait;             /* --gdb-wait: prelaunch until gdb continues */
 	bool gdb_allow_remote;     /* --gdb-allow-remote: a non-loopback address */
+	const char *snapshot_dir[4]; /* --snapshot-dir: where migrate may write */
+	unsigned nsnapshot_dirs;
 	bool restore_read;         /* --incoming: read RAM instead of mapping it */
 	bool cpus_set, memory_set; /* given on the command line */
 	const char *cpu_model;     /* --cpu (NULL: host) */

@@ -200,6 +200,23 @@ def migrations_keep_no_fd(q, pid):
         raise QMPError('migrate over a read-only file: %r' % r)
     q.ok('cont')
     result('PASS', 'qmp_migrate_keeps_a_readonly_file')
+    # Nor does a link another user planted on the way lead the save
+    # elsewhere (issue 19: no link in the path the user did not make).
+    if os.geteuid() == 0:
+        elsewhere = os.path.join(TMP, 'elsewhere')
+        planted = os.path.join(TMP, 'planted')
+        os.mkdir(elsewhere)
+        os.symlink(elsewhere, planted)
+        os.lchown(planted, 65534, 65534)
+        r = q.migrate(os.path.join(planted, 'x.snap'))
+        if r.get('status') != 'failed' or 'link made by another user' not in \
+                r.get('error-desc', '') or os.listdir(elsewhere):
+            raise QMPError('migrate through another user\'s link: %r, %r' % (
+                r, os.listdir(elsewhere)))
+        q.ok('cont')
+        result('PASS', 'qmp_migrate_follows_no_planted_link')
+    else:
+        result('SKIP', 'qmp_migrate_follows_no_planted_link', 'a link of another user needs root')
     if after > before:
         raise QMPError('descriptors %d after 2 migrations, %d after 12' % (before, after))
     result('PASS', 'qmp_migrations_leak_no_descriptor')
@@ -414,6 +431,57 @@ def virtio_snapshot_disks():
         proc.wait()
 
 
+def landlock_abi():
+    """The kernel's Landlock ABI version, 0 without Landlock."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    r = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(0, r)
+
+
+def snapshot_dirs_confine():
+    """With --snapshot-dir D the main thread (Landlock) makes files beneath
+    D only: a save into D completes, one elsewhere fails naming the option
+    and leaves no file, and the VM goes on (security review 2, N9)."""
+    name = 'qmp_snapshot_dir_confines_saves'
+    if not landlock_abi():
+        result('SKIP', name, 'this kernel has no Landlock')
+        return
+    sock, out = os.path.join(TMP, 'll.sock'), os.path.join(TMP, 'll.out')
+    allowed, other = os.path.join(TMP, 'snaps'), os.path.join(TMP, 'elsewhere-ll')
+    os.makedirs(allowed, exist_ok=True)
+    os.makedirs(other, exist_ok=True)
+    proc = start_vm(shrike_argv(sock, out, ['--snapshot-dir', allowed]), sock, out)
+    try:
+        wait_sock(sock)
+        q = QMP(sock)
+        q.ok('qmp_capabilities')
+        if not wait_for(out, 'spin:'):
+            raise QMPError('the guest did not start')
+        r = q.migrate(os.path.join(allowed, 'in.snap'))
+        if r.get('status') != 'completed':
+            raise QMPError('a save beneath --snapshot-dir: %r' % r)
+        q.ok('cont')
+        r = q.migrate(os.path.join(other, 'out.snap'))
+        if r.get('status') != 'failed' or '--snapshot-dir' not in r.get('error-desc', '') or \
+                os.listdir(other):
+            raise QMPError('a save elsewhere: %r, %r' % (r, os.listdir(other)))
+        q.ok('cont')
+        if q.ok('query-status')['status'] != 'running':
+            raise QMPError('the VM does not run after the refused save')
+        q.ok('quit')
+        if proc.wait(timeout=30) != 0:
+            raise QMPError('status %s' % proc.returncode)
+        result('PASS', name)
+    except (QMPError, OSError, ValueError, subprocess.TimeoutExpired) as e:
+        result('FAIL', name, str(e)[:500])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
 def wait_sock(path, timeout=30.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -493,6 +561,7 @@ def main():
     bad_input()
     save_holds_the_vm()
     virtio_snapshot_disks()
+    snapshot_dirs_confine()
     powerdown(False)
     powerdown(True)
 
