@@ -551,15 +551,25 @@ static int restore_boot(struct snapshot *s, struct vm *vm, char *err, size_t err
 	return 0;
 }
 
-int snapshot_restore(struct snapshot *s, struct vm *vm, char *err, size_t errlen)
+static int restore_vcpus(struct snapshot *s, struct vm *vm, char *err, size_t errlen)
 {
-	if (check_host_cpu(s, vm, err, errlen) ||
-	    with_section(s, SNAP_IRQCHIP, 0, irqchip_fn, vm, err, errlen) ||
-	    restore_devices(s, vm, err, errlen) || restore_boot(s, vm, err, errlen))
-		return -1;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (with_section(s, SNAP_VCPU, i, vcpu_fn, vm->vcpu[i], err, errlen))
 			return -1;
+	return 0;
+}
+
+/* What is only read and checked comes first (the boot plan, the vCPU
+ * records, which the first run writes), what KVM is told last (the
+ * interrupt controllers and clock, the devices' routes): a malformed
+ * snapshot is refused before KVM holds any of it. */
+int snapshot_restore(struct snapshot *s, struct vm *vm, char *err, size_t errlen)
+{
+	if (check_host_cpu(s, vm, err, errlen) || restore_boot(s, vm, err, errlen) ||
+	    restore_vcpus(s, vm, err, errlen) ||
+	    with_section(s, SNAP_IRQCHIP, 0, irqchip_fn, vm, err, errlen) ||
+	    restore_devices(s, vm, err, errlen))
+		return -1;
 	vm->start_cause = CAUSE_RESTORE;
 	return 0;
 }

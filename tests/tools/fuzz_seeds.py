@@ -104,6 +104,23 @@ def qmp_seeds():
     ]
     for i, m in enumerate(msgs):
         seed('qmp_json', 'msg-%d' % i, bytes([7]) + m)
+    # A session as the tests' clients and libvirt open one, every command
+    # the command target dispatches, with wrong argument types too.
+    session = [
+        '{"execute": "qmp_capabilities"}', '{"execute": "query-status", "id": "a"}',
+        '{"execute": "query-version"}', '{"execute": "query-commands"}',
+        '{"execute": "query-name"}', '{"execute": "query-uuid"}',
+        '{"execute": "query-cpus-fast", "id": 7}',
+        '{"execute": "human-monitor-command", "arguments": {"command-line": "info registers"}}',
+        '{"execute": "human-monitor-command", "arguments": {"command-line": "info cpus"}}',
+        '{"execute": "migrate-set-capabilities", "arguments": {"capabilities": '
+        '[{"capability": "events", "state": true}]}}',
+        '{"execute": "migrate-set-parameters", "arguments": {"max-bandwidth": 32768}}',
+        '{"execute": "query-migrate-parameters"}', '{"execute": "query-migrate"}',
+        '{"execute": "query-status", "arguments": {"x": 1}}', '{"execute": 5}',
+        '{"execute": "nope"}', '[1]',
+    ]
+    seed('qmp_commands', 'session', '\r\n'.join(session).encode() + b'\r\n')
 
 
 def frame(p):
@@ -116,6 +133,13 @@ def gdb_seeds():
             b'vCont;s:1;c', b'qXfer:features:read:target.xml:0,ffb', b'p10', b'P10=0000100000000000',
             b'qThreadExtraInfo,1', b'Hg2', b'T1', b'D']
     seed('gdb_packet', 'session', b'+'.join(frame(p) for p in pkts) + b'\x03')
+    # The command table's target takes payloads, NUL between them; the
+    # lengths at the edges of issue 19 and a monitor command too.
+    edges = [b'm100000,0', b'm100000,1', b'm100000,fff', b'm100000,1001', b'm0,80000000',
+             b'm0,100000000', b'm0,8000000000000000', b'm0,ffffffffffffffff',
+             b'M100000,8000000000000000:', b'X100000,ffffffffffffffff:',
+             b'qRcmd,' + b'info registers'.hex().encode(), b'Z2,200000,4', b'z2,200000,4']
+    seed('gdb_commands', 'session', b'\0'.join(pkts + edges))
 
 
 def snapshot_structure_seed():
@@ -128,9 +152,22 @@ def snapshot_structure_seed():
     # RAM run of a page, so that the RAM loader is reached too.
     config = struct.pack('<IQBBBHH16sHHBB', 1, 2 << 20, 0, 0, 0, 0, 0, bytes(16), 0, 0, 1, 0)
     rammap = struct.pack('<QQQ', 0x1000, 1, 8192)
-    contents = {1: config, 8: rammap}
-    sections = [(1, len(config)), (2, 4), (3, 16), (4, 32), (5, 0), (6, 64), (8, len(rammap)),
-                (9, 4096)]
+    # Records the restore reads before its first ioctl (fuzz/snapshot.c
+    # runs it on a fake VM): split irqchip and kvmclock (48 bytes); a boot
+    # plan of no segments (entry state 80 bytes, two empty strings, RSDP,
+    # count); one vCPU record (version 1: regs 144, sregs2 320, no XSAVE,
+    # FPU 416, XCRs 392, no MSRs, events 64, MP state 4, LAPIC 1024,
+    # debug registers 128).
+    irqchip = bytes(1 + 48)
+    boot = bytes(80) + struct.pack('<HHQI', 0, 0, 0, 0)
+    vcpu = (struct.pack('<I', 1) + bytes(144 + 320) + struct.pack('<I', 0) + bytes(416 + 392)
+            + struct.pack('<I', 0) + bytes(64 + 4 + 1024 + 128))
+    # CPUID: one leaf (count, then kvm_cpuid_entry2s of 40 bytes).
+    cpuid = struct.pack('<I', 1) + struct.pack('<7I12x', 0, 0, 0, 0xd, 0x68747541, 0x444d4163,
+                                               0x69746e65)
+    contents = {1: config, 2: cpuid, 3: irqchip, 4: boot, 6: vcpu, 8: rammap}
+    sections = [(1, len(config)), (2, len(cpuid)), (3, len(irqchip)), (4, len(boot)), (5, 0),
+                (6, len(vcpu)), (8, len(rammap)), (9, 4096)]
     table, body, off = b'', b'', 4096 + 1024
     for t, length in sections:
         at = 8192 if t in (5, 9) else off      # BOOTDATA and RAM: page aligned
