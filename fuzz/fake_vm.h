@@ -9,10 +9,13 @@
 #ifndef SHRIKE_FUZZ_FAKE_VM_H
 #define SHRIKE_FUZZ_FAKE_VM_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "core/vcpu.h"
@@ -72,6 +75,22 @@ static void fake_vm_vcpu(struct fake_vm *f, unsigned i)
 	f->regs[i] = *s->regs;
 	f->sregs[i] = s->sregs;
 	f->vm.vcpu[i] = v;
+}
+
+/* A connected pair, both ends non-blocking: *mine for the server under
+ * test, *peer drained by the harness (an old *peer is closed). */
+static void fake_vm_socketpair(int *mine, int *peer)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		abort();
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	if (*peer >= 0)
+		close(*peer);
+	*mine = sv[0];
+	*peer = sv[1];
 }
 
 static void fake_vm_init(struct fake_vm *f)

@@ -10,13 +10,11 @@
  * After each input the registers, page tables and breakpoints are put
  * back, so inputs do not depend on each other.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fake_vm.h"
@@ -31,16 +29,9 @@ static int peer = -1;
 
 static void connect_session(void)
 {
-	int sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		abort();
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	if (peer >= 0)
-		close(peer);
-	peer = sv[1];
-	g->conn = sv[0];
+	if (g->conn >= 0)
+		close(g->conn);
+	fake_vm_socketpair(&g->conn, &peer);
 	g->attached = true;
 	g->running = false;
 	snprintf(g->last_stop, sizeof(g->last_stop), "T05thread:01;");

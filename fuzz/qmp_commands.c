@@ -8,11 +8,9 @@
  * harness lacks (stop, cont, system_reset, system_powerdown, quit: vCPU
  * threads and the main loop; migrate: a snapshot written to a file).
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "control/json.h"
@@ -29,18 +27,9 @@ static int peer = -1;
 
 static void connect_client(void)
 {
-	int sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		abort();
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	if (peer >= 0)
-		close(peer);
 	if (q.client_fd >= 0)
 		close(q.client_fd);
-	peer = sv[1];
-	q.client_fd = sv[0];
+	fake_vm_socketpair(&q.client_fd, &peer);
 }
 
 static void setup(void)

@@ -323,11 +323,7 @@ def save_holds_the_vm():
     proc = start_vm(shrike_argv(sock, out, ['--gdb', 'unix:' + gdb]), sock, out)
     g = None
     try:
-        wait_sock(sock)
-        q = QMP(sock)
-        q.ok('qmp_capabilities')
-        if not wait_for(out, 'spin:'):
-            raise QMPError('the guest did not start')
+        q = running_guest(sock, out)
         q.ok('migrate-set-parameters', {'max-bandwidth': 32768})
         if q.ok('query-migrate-parameters').get('max-bandwidth') != 32768:
             raise QMPError('query-migrate-parameters: %r' % q.ok('query-migrate-parameters'))
@@ -394,11 +390,7 @@ def virtio_snapshot_disks():
             f.truncate(size)
     proc = start_vm(shrike_argv(sock, out, ['--disk', img, '--rng']), sock, out)
     try:
-        wait_sock(sock)
-        q = QMP(sock)
-        q.ok('qmp_capabilities')
-        if not wait_for(out, 'spin:'):
-            raise QMPError('the guest did not start')
+        q = running_guest(sock, out)
         r = q.migrate(snap)
         if r.get('status') != 'completed':
             raise QMPError('migrate with virtio devices: %r' % r)
@@ -426,9 +418,7 @@ def virtio_snapshot_disks():
     except (QMPError, OSError, ValueError, subprocess.TimeoutExpired) as e:
         result('FAIL', name, str(e)[:500])
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+        stop_vm(proc)
 
 
 def landlock_abi():
@@ -454,11 +444,7 @@ def snapshot_dirs_confine():
     os.makedirs(other, exist_ok=True)
     proc = start_vm(shrike_argv(sock, out, ['--snapshot-dir', allowed]), sock, out)
     try:
-        wait_sock(sock)
-        q = QMP(sock)
-        q.ok('qmp_capabilities')
-        if not wait_for(out, 'spin:'):
-            raise QMPError('the guest did not start')
+        q = running_guest(sock, out)
         r = q.migrate(os.path.join(allowed, 'in.snap'))
         if r.get('status') != 'completed':
             raise QMPError('a save beneath --snapshot-dir: %r' % r)
@@ -477,9 +463,23 @@ def snapshot_dirs_confine():
     except (QMPError, OSError, ValueError, subprocess.TimeoutExpired) as e:
         result('FAIL', name, str(e)[:500])
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+        stop_vm(proc)
+
+
+def running_guest(sock, out):
+    """A QMP session, negotiated, once the spin guest runs."""
+    wait_sock(sock)
+    q = QMP(sock)
+    q.ok('qmp_capabilities')
+    if not wait_for(out, 'spin:'):
+        raise QMPError('the guest did not start')
+    return q
+
+
+def stop_vm(proc):
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
 
 
 def wait_sock(path, timeout=30.0):
