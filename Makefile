@@ -205,8 +205,13 @@ check-layers:
 bench-nested: all
 	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --env LIMIT --timeout 5400 -- bench/linux-init.sh
 
+# The nested VM at one CPU: at two, QEMU's guest with virtio-blk-pci never
+# got past its first kernel lines (QEMU 7.2 TCG's twice-delivered
+# interrupt, tests/tools/linux_userspace.py TCG_DOUBLE_DELIVERY, is the
+# likely cause); at one it boots.
 bench-nested-blk: all
-	$(Q)BUILD=$(BUILD) tests/nested/run.py --env RUNS --env SECS --timeout 5400 -- bench/virtio-blk.sh
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --cpus 1 --env RUNS --env SECS --env LIMIT \
+		--timeout 5400 -- bench/virtio-blk.sh
 
 # make fuzz: every target for FUZZ_SECONDS (default 60) from seed corpora
 # the build makes (scripts/fuzz.sh); make check runs each for a few seconds.
