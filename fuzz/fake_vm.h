@@ -33,7 +33,7 @@ struct fake_vm {
 };
 
 /* Identity-mapped 4 MiB in two large pages. */
-static void fake_vm_paging(struct fake_vm *f)
+static inline void fake_vm_paging(struct fake_vm *f)
 {
 	uint64_t *pml4 = (uint64_t *)(f->vm.mem.host + 0x1000);
 	uint64_t *pdpt = (uint64_t *)(f->vm.mem.host + 0x2000);
@@ -46,7 +46,7 @@ static void fake_vm_paging(struct fake_vm *f)
 	memcpy(f->page_tables, f->vm.mem.host, FAKE_PT_BYTES);
 }
 
-static void fake_vm_vcpu(struct fake_vm *f, unsigned i)
+static inline void fake_vm_vcpu(struct fake_vm *f, unsigned i)
 {
 	struct vcpu *v = calloc(1, sizeof(*v));
 	struct cpu_state *s;
@@ -79,7 +79,7 @@ static void fake_vm_vcpu(struct fake_vm *f, unsigned i)
 
 /* A connected pair, both ends non-blocking: *mine for the server under
  * test, *peer drained by the harness (an old *peer is closed). */
-static void fake_vm_socketpair(int *mine, int *peer)
+static inline void fake_vm_socketpair(int *mine, int *peer)
 {
 	int sv[2];
 
@@ -93,7 +93,7 @@ static void fake_vm_socketpair(int *mine, int *peer)
 	*peer = sv[1];
 }
 
-static void fake_vm_init(struct fake_vm *f)
+static inline void fake_vm_init(struct fake_vm *f)
 {
 	FILE *null = fopen("/dev/null", "w");
 
@@ -109,7 +109,7 @@ static void fake_vm_init(struct fake_vm *f)
 		fake_vm_vcpu(f, i);
 }
 
-static void fake_vm_reset(struct fake_vm *f)
+static inline void fake_vm_reset(struct fake_vm *f)
 {
 	memcpy(f->vm.mem.host, f->page_tables, FAKE_PT_BYTES);
 	for (unsigned i = 0; i < FAKE_NCPUS; i++) {
