@@ -102,3 +102,12 @@ int safedir_open(const char *dir, char *err, size_t errlen)
 
 	return walk_from(&w, AT_FDCWD, dir);
 }
+
+const char *path_dir(const char *path, size_t len, char *buf, size_t buflen)
+{
+	const char *slash = memrchr(path, '/', len);
+	size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	int w = slash ? snprintf(buf, buflen, "%.*s", (int)n, path) : snprintf(buf, buflen, ".");
+
+	return w < 0 || (size_t)w >= buflen ? NULL : buf;
+}

@@ -12,4 +12,8 @@
  * the component. */
 int safedir_open(const char *dir, char *err, size_t errlen);
 
+/* The directory part of path's first len bytes into buf: "." when there is
+ * none, "/" for a name in the root.  NULL if it does not fit. */
+const char *path_dir(const char *path, size_t len, char *buf, size_t buflen);
+
 #endif

@@ -14,6 +14,7 @@
 #include "control/qmp.h"
 #include "gdb/gdbstub.h"
 #include "base/log.h"
+#include "base/safedir.h"
 #include "core/landlock.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
@@ -298,18 +299,10 @@ static int check_specs(const struct vm_config *cfg)
 
 /* The main thread's allow-list, once everything that needs more is done
  * (the vCPU threads install theirs as they start). */
-/* The directory part of path (up to a comma: QMP's "PATH,server=on"),
- * into buf. */
+/* The directory part of a path, up to a comma (QMP's "PATH,server=on"). */
 static const char *dir_of(const char *path, char *buf, size_t len)
 {
-	size_t n = strcspn(path, ",");
-	const char *slash = memrchr(path, '/', n);
-
-	if (!slash)
-		snprintf(buf, len, ".");
-	else
-		snprintf(buf, len, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-	return buf;
+	return path_dir(path, strcspn(path, ","), buf, len);
 }
 
 /* Where the main thread may make and remove files from now on. */

@@ -313,9 +313,8 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 	} else if (!strcmp(opt, "--gdb")) {
 		cfg->gdb = val;
 	} else if (!strcmp(opt, "--snapshot-dir")) {
-		if (cfg->nsnapshot_dirs == sizeof(cfg->snapshot_dir) / sizeof(cfg->snapshot_dir[0])) {
-			err_set(err, errlen, "--snapshot-dir: at most %zu", sizeof(cfg->snapshot_dir) /
-				sizeof(cfg->snapshot_dir[0]));
+		if (cfg->nsnapshot_dirs == MAX_SNAPSHOT_DIRS) {
+			err_set(err, errlen, "--snapshot-dir: at most %d", MAX_SNAPSHOT_DIRS);
 			return -1;
 		}
 		cfg->snapshot_dir[cfg->nsnapshot_dirs++] = val;

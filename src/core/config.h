@@ -35,6 +35,8 @@ struct disk_config {
 	char serial[21];           /* VIRTIO_BLK_ID_BYTES, not NUL-terminated when full */
 };
 
+#define MAX_SNAPSHOT_DIRS 4
+
 struct vm_config {
 	const char *kernel_path;
 	enum kernel_format kernel_format;
@@ -78,7 +80,7 @@ struct vm_config {
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH */
 	bool gdb_wait;             /* --gdb-wait: prelaunch until gdb continues */
 	bool gdb_allow_remote;     /* --gdb-allow-remote: a non-loopback address */
-	const char *snapshot_dir[4]; /* --snapshot-dir: where migrate may write */
+	const char *snapshot_dir[MAX_SNAPSHOT_DIRS]; /* --snapshot-dir: where migrate may write */
 	unsigned nsnapshot_dirs;
 	bool restore_read;         /* --incoming: read RAM instead of mapping it */
 	bool cpus_set, memory_set; /* given on the command line */

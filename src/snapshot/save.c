@@ -360,9 +360,9 @@ static int gather(struct saver *s)
  * in it.  Every later step (the look at what is there, the temporary file,
  * the rename, the clean-up) is relative to that descriptor, so a directory
  * the user named cannot be swapped for a link to somewhere else between the
- * check and the rename (security review 2, N7): a link the user gave in
- * the directory part is followed once, when it is opened; nothing planted
- * later is followed. */
+ * check and the rename (security review 2, N7).  Links on the way are
+ * followed only if root or the user made them (base/safedir.h): another
+ * user's link in /tmp does not lead a save elsewhere. */
 struct target {
 	int dirfd;
 	const char *name;              /* within path: its last component */
@@ -372,7 +372,7 @@ struct target {
 static int open_target(struct target *t, const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir;
+	char dir[4096];
 	int n;
 
 	t->dirfd = -1;
@@ -382,17 +382,11 @@ static int open_target(struct target *t, const char *path, char *err, size_t err
 		return -1;
 	}
 	n = snprintf(t->tmp, sizeof(t->tmp), ".%s.tmp-%d", t->name, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(t->tmp)) {
+	if (n < 0 || (size_t)n >= sizeof(t->tmp) || !path_dir(path, strlen(path), dir, sizeof(dir))) {
 		err_set(err, errlen, "%s: name too long", path);
 		return -1;
 	}
-	dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
-	if (!dir) {
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
 	t->dirfd = safedir_open(dir, err, errlen);
-	free(dir);
 	return t->dirfd < 0 ? -1 : 0;
 }
 

@@ -73,6 +73,18 @@ static void safedir_files_and_loops(void)
 	CHECK_CONTAINS(err, "cannot open missing");
 }
 
+static void safedir_path_dir(void)
+{
+	char buf[16];
+	const char *qmp = "/run/q.sock,server=on";
+
+	CHECK(!strcmp(path_dir("a/b/c.snap", 10, buf, sizeof(buf)), "a/b"));
+	CHECK(!strcmp(path_dir("/c.snap", 7, buf, sizeof(buf)), "/"));
+	CHECK(!strcmp(path_dir("c.snap", 6, buf, sizeof(buf)), "."));
+	CHECK(!strcmp(path_dir(qmp, strcspn(qmp, ","), buf, sizeof(buf)), "/run"));
+	CHECK(path_dir("a-long-directory/x", 18, buf, sizeof(buf)) == NULL);
+}
+
 static int setup(void)
 {
 	snprintf(root, sizeof(root), "/tmp/safedir-XXXXXX");
@@ -101,6 +113,7 @@ int main(void)
 	RUN(safedir_own_links_followed);
 	RUN(safedir_another_users_link_refused);
 	RUN(safedir_files_and_loops);
+	RUN(safedir_path_dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	rc = system(cmd);
 	return check_failures || rc ? 1 : 0;
