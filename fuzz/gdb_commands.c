@@ -11,7 +11,6 @@
  * back, so inputs do not depend on each other.
  */
 #include <stdio.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
