@@ -13,6 +13,7 @@
 #include "control/json.h"
 #include "control/qmp_commands.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "core/vm.h"
 #include "snapshot/snapshot.h"
 
@@ -144,7 +145,7 @@ int migration_start(struct qmp *q, const char *uri, char *err, size_t errlen)
 	m->status = MIG_ACTIVE;
 	event(m);
 	mainloop_add(&vm->loop, m->efd, watch_pollin, done, m);
-	if (pthread_create(&m->thread, NULL, worker, m)) {
+	if (thread_start(&m->thread, worker, m)) {
 		m->result = -1;
 		snprintf(m->error, sizeof(m->error), "cannot start the save");
 		eventfd_write(m->efd, 1);

@@ -11,6 +11,7 @@
 
 #include "core/exits.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
 #include "x86/cpuid.h"
@@ -394,7 +395,7 @@ int vcpu_start_thread(struct vcpu *v)
 	int r;
 
 	__atomic_store_n(&v->in_loop, true, __ATOMIC_RELEASE);
-	r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	r = thread_start(&v->thread, vcpu_thread, v);
 	if (r) {
 		__atomic_store_n(&v->in_loop, false, __ATOMIC_RELEASE);
 		log_error("cannot start the thread of vCPU %u: %s", v->index, strerror(r));

@@ -18,6 +18,7 @@
 
 #include <linux/kvm.h>
 
+#include "base/thread.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
 
@@ -535,7 +536,7 @@ struct virtio_dev *virtio_pci_create(struct vm *vm, const struct virtio_ops *ops
 	pthread_mutex_lock(&vd->pci.bus->lock);
 	update_ioeventfds(vd);
 	pthread_mutex_unlock(&vd->pci.bus->lock);
-	if (pthread_create(&vd->thread, NULL, io_thread, vd)) {
+	if (thread_start(&vd->thread, io_thread, vd)) {
 		log_error("%s: cannot start its I/O thread", ops->name);
 		virtio_pci_destroy(vd);
 		return NULL;
