@@ -54,7 +54,7 @@ rm -f "$OUT"/*.results
 echo "machine: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); load: $(cut -d' ' -f1-3 /proc/loadavg); kernel $(cat $IMG/kernel-package); $(qemu-system-x86_64 --version | head -1)"
 for i in $(seq "$RUNS"); do
 	one shrike "$BUILD/shrike" run --memory 512M --kernel "$IMG/vmlinux" \
-		--initrd "$OUT/initramfs.cpio.gz" --disk "$DISK" --cmdline "$CMD"
+		--initrd "$OUT/initramfs.cpio.gz" --disk "$DISK" --cmdline "$CMD" --stats
 	one qemu qemu-system-x86_64 -M pc -accel kvm -cpu host -m 512 -smp 1 -nodefaults \
 		-no-user-config -nographic -serial stdio -no-reboot -kernel "$IMG/bzImage" \
 		-initrd "$OUT/initramfs.cpio.gz" -append "$CMD" \

@@ -359,6 +359,22 @@ static void set_word(struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid
 		*reg_of(e, r) = offered ? bits & *reg_of(e, r) : bits;
 }
 
+/*
+ * The hypervisor bit is the VMM's to give, not the host's: KVM's supported
+ * table describes the host CPU and leaves it clear.  Without it Linux looks
+ * at no hypervisor leaf, so it gets no kvm-clock and no PV EOI, cannot
+ * calibrate the TSC, and reads the time from the ACPI PM timer at one exit
+ * per read.  QEMU sets it for every model under KVM; -cpu ...,-hypervisor
+ * takes it away.
+ */
+static void set_hypervisor_bit(struct kvm_cpuid2 *t)
+{
+	struct kvm_cpuid_entry2 *e = entry(t, 1, 0);
+
+	if (e)
+		e->ecx |= ECX_HYPERVISOR;
+}
+
 static void apply_def(const struct cpu_def *d, struct kvm_cpuid2 *t, bool offered)
 {
 	uint32_t e1_edx = d->e1_edx;
@@ -374,7 +390,8 @@ static void apply_def(const struct cpu_def *d, struct kvm_cpuid2 *t, bool offere
 	if ((e = entry(t, 1, 0)))
 		e->eax = signature(d);
 	set_word(t, 1, 0, CPUID_EDX, d->f1_edx, offered);
-	set_word(t, 1, 0, CPUID_ECX, d->f1_ecx | ECX_X2APIC | ECX_HYPERVISOR, offered);
+	set_word(t, 1, 0, CPUID_ECX, d->f1_ecx | ECX_X2APIC, offered);
+	set_hypervisor_bit(t);
 	if (!strcmp(d->vendor, "AuthenticAMD"))
 		e1_edx |= d->f1_edx & AMD_EDX_ALIASES;
 	set_word(t, 0x80000001u, 0, CPUID_EDX, e1_edx, offered);
@@ -399,6 +416,8 @@ void cpu_model_apply(const struct cpu_model *m, struct kvm_cpuid2 *t)
 {
 	if (m->def)
 		apply_def(m->def, t, true);
+	else
+		set_hypervisor_bit(t);
 	for (unsigned i = 0; i < m->nchange; i++) {
 		const struct cpu_feature *f = m->change[i].f;
 		struct kvm_cpuid_entry2 *e = entry(t, f->leaf, f->sub);

@@ -114,8 +114,29 @@ static void host_lacks_features(void)
 	t->entries[1].ecx = 0;                              /* a host without SSE3, CX16... */
 	CHECK(!cpu_model_parse("kvm64", &m, false, err, sizeof(err)));
 	cpu_model_apply(&m, t);
-	CHECK_EQ(cpuid_reg(t, 1, 0, CPUID_ECX), 0);        /* ...is not given them */
+	/* ...is not given them; the hypervisor bit is the VMM's */
+	CHECK_EQ(cpuid_reg(t, 1, 0, CPUID_ECX), 1u << 31);
 	free(t);
+}
+
+/* KVM's supported table never has the hypervisor bit; every model gets it
+ * (Linux finds kvm-clock through it), unless the user takes it away. */
+static void hypervisor_bit_is_the_vmms(void)
+{
+	static const char *const specs[] = { "host", "max", "qemu64", "host,-hypervisor" };
+	struct cpu_model m;
+	char err[256];
+
+	for (unsigned i = 0; i < 4; i++) {
+		struct kvm_cpuid2 *t = host_table();
+
+		CHECK(t != NULL);
+		t->entries[1].ecx &= ~(1u << 31);
+		CHECK(!cpu_model_parse(specs[i], &m, true, err, sizeof(err)));
+		cpu_model_apply(&m, t);
+		CHECK_EQ(cpuid_reg(t, 1, 0, CPUID_ECX) >> 31, i < 3 ? 1u : 0u);
+		free(t);
+	}
 }
 
 static void names(void)
@@ -139,6 +160,7 @@ int main(void)
 	RUN(qemu64_features);
 	RUN(levels_cut);
 	RUN(host_lacks_features);
+	RUN(hypervisor_bit_is_the_vmms);
 	RUN(names);
 	return check_failures ? 1 : 0;
 }
