@@ -239,6 +239,12 @@ static bool submit_async(struct blk *b, struct virtq_chain *c, unsigned qi)
 		len = write ? c->read_len - 16 : c->write_len - 1;
 		if (len % SECTOR || !in_disk(b, hdr.sector, len) || (write && b->disk->readonly))
 			return false;      /* refused at once, with IOERR */
+		/* A write alone is done at once: io_uring hands a buffered
+		 * write to one of its workers (most file systems cannot write
+		 * without possibly blocking), a thread hop each way that costs
+		 * more than it saves when nothing else is in flight. */
+		if (write && !b->inflight && !io_uring_sq_ready(&b->ring))
+			return false;
 		n = write ? slice(b, c, false, 16, len) : slice(b, c, true, 0, len);
 	} else if (hdr.type != T_FLUSH) {
 		return false;
