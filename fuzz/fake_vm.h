@@ -60,7 +60,7 @@ static inline void fake_vm_vcpu(struct fake_vm *f, unsigned i)
 	snprintf(v->name, sizeof(v->name), "CPU %u/KVM", i);
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->cond, NULL);
-	if (!v->run || cpu_state_init(v))
+	if (!v->run || vcpu_state_init(v))
 		abort();
 	s = &v->state;
 	s->sregs.cr0 = 0x80050033;

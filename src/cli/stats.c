@@ -29,11 +29,11 @@ static void print_classes(const char *label, const uint64_t *count, FILE *f)
 
 static void print_vcpu(const struct vcpu *v, FILE *f)
 {
-	const struct vcpu_stats *s = &v->stats;
+	const struct cpu_sync_stats *s = &v->stats.sync;
 
 	fprintf(f, "shrike: stats: vCPU %u (%s): %llu ioctls\n", v->index, v->name,
-		(unsigned long long)s->ioctls);
-	print_exits(s, f);
+		(unsigned long long)v->stats.ioctls);
+	print_exits(&v->stats, f);
 	fprintf(f, "  gets:");
 	for (unsigned c = 0; c < CAUSE_NCAUSES; c++)
 		if (s->gets[c])

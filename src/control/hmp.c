@@ -21,9 +21,9 @@ static void dump_on_vcpu(struct vcpu *v, void *arg)
 {
 	struct dump_work *w = arg;
 
-	w->ok = cpu_state_get(v, X86_DUMP_CLASSES, CAUSE_DEBUG, "qmp:info registers") == 0;
+	w->ok = cpu_state_get(&v->state, X86_DUMP_CLASSES, CAUSE_DEBUG, "qmp:info registers") == 0;
 	if (w->ok)
-		x86_dump_registers(v, w->text);
+		x86_dump_registers(&v->state, w->text);
 }
 
 static void info_registers(struct vm *vm, bool all, struct strbuf *out)

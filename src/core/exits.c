@@ -83,7 +83,7 @@ static int handle_system_event(struct vcpu *v)
 		vm_request_reset(v->vm, "system_event");
 		return 0;
 	case KVM_SYSTEM_EVENT_CRASH:
-		x86_report_failure(v, "guest crashed (KVM system event)");
+		x86_report_failure(&v->state, "guest crashed (KVM system event)");
 		vm_request_stop(v->vm, STOP_ERROR, 1);
 		return -1;
 	default:
@@ -106,7 +106,7 @@ static const char *suberror_name(uint32_t sub)
 
 static int handle_fatal(struct vcpu *v, const char *what)
 {
-	x86_report_failure(v, what);
+	x86_report_failure(&v->state, what);
 	vm_request_stop(v->vm, STOP_ERROR, 1);
 	return -1;
 }
@@ -120,17 +120,17 @@ static int handle_fatal(struct vcpu *v, const char *what)
 
 static int emu_get(void *opaque, unsigned classes, enum sync_cause cause, const char *origin)
 {
-	return cpu_state_get(opaque, classes, cause, origin);
+	return cpu_state_get(&((struct vcpu *)opaque)->state, classes, cause, origin);
 }
 
 static void emu_dirty(void *opaque, unsigned classes, const char *origin)
 {
-	cpu_state_dirty(opaque, classes, origin);
+	cpu_state_dirty(&((struct vcpu *)opaque)->state, classes, origin);
 }
 
 static int emu_msr_read(void *opaque, uint32_t index, uint64_t *value)
 {
-	return cpu_state_msr_read(opaque, index, value);
+	return cpu_state_msr_read(&((struct vcpu *)opaque)->state, index, value);
 }
 
 static void emu_mmio(void *opaque, uint64_t gpa, void *buf, unsigned n, bool write)
@@ -216,7 +216,7 @@ int vcpu_handle_exit(struct vcpu *v)
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: the CPU shut down, the chipset resets. */
-		x86_report_triple_fault(v, v->vm->cfg.on_reboot == REBOOT_RESET);
+		x86_report_triple_fault(&v->state, v->vm->cfg.on_reboot == REBOOT_RESET);
 		vm_request_reset(v->vm, "triple_fault");
 		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:

@@ -51,10 +51,10 @@ static void reinject(struct vcpu *v, unsigned flag, uint64_t dr6)
 	struct kvm_guest_debug d = v->guest_debug;
 
 	if (flag == KVM_GUESTDBG_INJECT_DB &&
-	    !cpu_state_get(v, CPU_MASK(CPU_DEBUGREGS), CAUSE_DEBUG, "guestdbg")) {
+	    !cpu_state_get(&v->state, CPU_MASK(CPU_DEBUGREGS), CAUSE_DEBUG, "guestdbg")) {
 		/* The guest's handler reads DR6 to learn why. */
 		v->state.debugregs.dr6 = dr6;
-		cpu_state_dirty(v, CPU_MASK(CPU_DEBUGREGS), "guestdbg");
+		cpu_state_dirty(&v->state, CPU_MASK(CPU_DEBUGREGS), "guestdbg");
 	}
 	d.control |= flag;
 	if (vcpu_set_guest_debug(v, &d) < 0)
@@ -101,7 +101,7 @@ bool vcpu_debug_int3(struct vcpu *v, const uint8_t *bytes, unsigned n, int *resu
 
 	if (!v->vm->debug.trap || n < 1 || bytes[0] != 0xcc)
 		return false;
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "guestdbg"))
+	if (cpu_state_get(&v->state, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "guestdbg"))
 		return false;
 	t.addr = linear_rip(v);
 	if (ask(v, &t) == DEBUG_NOT_OURS)

@@ -77,10 +77,10 @@ static void reset_vcpu(struct vcpu *v, void *arg)
 	struct vm *vm = v->vm;
 
 	(void)arg;
-	cpu_reset_state(v, true);
+	cpu_reset_state(&v->state, true);
 	if (v->index == 0)
-		cpu_boot_entry(v, &vm->boot.entry);
-	if (cpu_state_put(v, PUT_RESET, CAUSE_POST_RESET, vm->reset_source)) {
+		cpu_boot_entry(&v->state, &vm->boot.entry);
+	if (cpu_state_put(&v->state, PUT_RESET, CAUSE_POST_RESET, vm->reset_source)) {
 		log_error("vCPU %u: the reset state was rejected by KVM", v->index);
 		vm_request_stop(vm, STOP_ERROR, 1);
 	}

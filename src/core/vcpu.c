@@ -92,7 +92,7 @@ void vcpu_destroy(struct vcpu *v)
 {
 	if (!v)
 		return;
-	cpu_state_free(v);
+	cpu_state_free(&v->state);
 	if (v->run)
 		munmap(v->run, v->run_size);
 	if (v->fd >= 0)
@@ -120,6 +120,24 @@ int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg)
 	v->stats.ioctls++;
 	r = ioctl(v->fd, req, arg);
 	return r < 0 ? -errno : r;
+}
+
+static int port_ioctl(void *owner, unsigned long req, void *arg)
+{
+	return vcpu_ioctl(owner, req, arg);
+}
+
+int vcpu_state_init(struct vcpu *v)
+{
+	const struct vm *vm = v->vm;
+	struct cpu_port port = {
+		.index = v->index, .name = v->name, .run = v->run, .caps = &vm->caps,
+		.msrs = &vm->msrs, .cpuid = v->cpuid, .sync = vm->cfg.sync, .trace = &vm->trace,
+		.stats = &v->stats.sync, .mem = &vm->mem, .rl = &v->vm->rl,
+		.ioctl = port_ioctl, .owner = v,
+	};
+
+	return cpu_state_init(&v->state, &port);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -246,14 +264,14 @@ static void wait_until_runnable(struct vcpu *v)
  */
 static void complete_pending_io(struct vcpu *v)
 {
-	if (cpu_state_put(v, PUT_RUNTIME, CAUSE_EXEC, NULL))
+	if (cpu_state_put(&v->state, PUT_RUNTIME, CAUSE_EXEC, NULL))
 		log_error("vCPU %u: writing back register state failed", v->index);
-	cpu_state_before_run(v);
+	cpu_state_before_run(&v->state);
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	if (ioctl(v->fd, KVM_RUN, 0) == 0)
 		log_error("vCPU %u: KVM_RUN with immediate_exit ran the guest", v->index);
 	v->stats.ioctls++;
-	cpu_state_after_run(v);
+	cpu_state_after_run(&v->state);
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
 	v->io_pending = false;
 }
@@ -322,18 +340,18 @@ static void run_loop(struct vcpu *v)
 			pause_point(v);
 			continue;
 		}
-		if (cpu_state_put(v, PUT_RUNTIME, CAUSE_EXEC, NULL)) {
+		if (cpu_state_put(&v->state, PUT_RUNTIME, CAUSE_EXEC, NULL)) {
 			fail(v, "writing back register state failed");
 			return;
 		}
-		cpu_state_before_run(v);
+		cpu_state_before_run(&v->state);
 		if (v->index == 0 && v->vm->irq.split)
 			irq_before_run(v);
 		if (v->index == 0 && !v->vm->timeline[TL_FIRST_RUN])
 			v->vm->timeline[TL_FIRST_RUN] = now_ns();
 		r = ioctl(v->fd, KVM_RUN, 0);
 		v->stats.ioctls++;
-		cpu_state_after_run(v);
+		cpu_state_after_run(&v->state);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* A kick: clear it before looking at the work queue,

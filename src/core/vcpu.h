@@ -22,16 +22,14 @@
 #include "x86/cpustate.h"
 
 struct vm;
+struct vcpu;
 
 #define EXIT_REASON_MAX 64
 
 struct vcpu_stats {
 	uint64_t exits[EXIT_REASON_MAX];
 	uint64_t ioctls;
-	uint64_t gets[CAUSE_NCAUSES];
-	uint64_t get_class[CPU_NCLASSES];
-	uint64_t puts[4][CAUSE_NCAUSES];       /* [level][cause] */
-	uint64_t put_class[CPU_NCLASSES];
+	struct cpu_sync_stats sync;            /* the state engine's transfers */
 };
 
 struct vcpu_work {
@@ -72,6 +70,9 @@ struct vcpu {
 };
 
 int vcpu_create(struct vm *vm, unsigned index, struct vcpu **out);
+/* Sets up the vCPU's state engine (x86/cpustate.h), once the VM's MSR
+ * catalog is built; the engine reaches the vCPU through its cpu_port. */
+int vcpu_state_init(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
 
 int vcpu_start_thread(struct vcpu *vcpu);

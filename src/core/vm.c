@@ -237,10 +237,10 @@ static int create_vcpus(struct vm *vm)
 		return r;
 	}
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		r = cpu_state_init(vm->vcpu[i]);
+		r = vcpu_state_init(vm->vcpu[i]);
 		if (r)
 			return r;
-		cpu_reset_state(vm->vcpu[i], false);
+		cpu_reset_state(&vm->vcpu[i]->state, false);
 	}
 	return 0;
 }
@@ -362,7 +362,7 @@ int vm_boot(struct vm *vm, const struct boot_plan *plan)
 		log_error("%s", err);
 		return -1;
 	}
-	cpu_boot_entry(vm->vcpu[0], &vm->boot.entry);
+	cpu_boot_entry(&vm->vcpu[0]->state, &vm->boot.entry);
 	return 0;
 }
 
@@ -371,7 +371,7 @@ int vm_boot(struct vm *vm, const struct boot_plan *plan)
 static void post_init_put(struct vcpu *v, void *arg)
 {
 	(void)arg;
-	if (cpu_state_put(v, PUT_FULL, v->vm->start_cause, NULL)) {
+	if (cpu_state_put(&v->state, PUT_FULL, v->vm->start_cause, NULL)) {
 		log_error("vCPU %u: initial state rejected by KVM", v->index);
 		vm_request_stop(v->vm, STOP_ERROR, 1);
 	}

@@ -54,18 +54,6 @@ struct debug_hooks {
 	void *opaque;
 };
 
-struct kvm_caps {
-	unsigned sync_regs;        /* KVM_SYNC_X86_* bits offered */
-	bool immediate_exit;
-	bool sregs2;
-	bool xsave;
-	size_t xsave_size;         /* bytes for KVM_GET_XSAVE(2) */
-	bool xcrs;
-	bool debugregs;
-	bool vcpu_events;
-	unsigned max_vcpus;
-	unsigned recommended_vcpus;
-};
 
 #define RESET_LATENCY_SAMPLES 1024
 

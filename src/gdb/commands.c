@@ -84,7 +84,7 @@ static void regs_on_vcpu(struct vcpu *v, void *arg)
 	unsigned dirty = 0;
 	size_t off = 0;
 
-	w->ok = !cpu_state_get(v, classes_of(w->first, w->count), CAUSE_DEBUG, "gdb");
+	w->ok = !cpu_state_get(&v->state, classes_of(w->first, w->count), CAUSE_DEBUG, "gdb");
 	if (!w->ok)
 		return;
 	for (unsigned i = w->first; i < w->first + w->count; i++) {
@@ -109,7 +109,7 @@ static void regs_on_vcpu(struct vcpu *v, void *arg)
 	}
 	w->len = off;
 	if (dirty)
-		cpu_state_dirty(v, dirty, "gdb");
+		cpu_state_dirty(&v->state, dirty, "gdb");
 }
 
 static bool run_regs(struct gdb_server *g, struct reg_work *w)

@@ -173,7 +173,7 @@ static bool our_int3(struct gdb_server *g, struct vcpu *v, uint64_t linear)
 	uint32_t pfec;
 	gpa_t gpa;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "gdb"))
+	if (cpu_state_get(&v->state, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "gdb"))
 		return bp_sw_linear(&g->bp, linear);
 	c.cr0 = v->state.sregs.cr0;
 	c.cr3 = v->state.sregs.cr3;
@@ -250,7 +250,7 @@ static enum debug_verdict on_trap(void *opaque, struct vcpu *v, const struct deb
 	ev.why = classify(g, v, t, &ev.addr, &verdict);
 	if (ev.why == WHY_NONE)
 		return verdict;
-	if (!cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "gdb")) {
+	if (!cpu_state_get(&v->state, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "gdb")) {
 		struct gdb_cpu *c = &g->cpu[v->index];
 
 		ev.rip = v->state.regs->rip;

@@ -19,7 +19,7 @@ static void fetch_mmu(struct vcpu *v, void *arg)
 {
 	struct mmu_ctx *c = arg;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "gdb")) {
+	if (cpu_state_get(&v->state, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "gdb")) {
 		c->mem = NULL;
 		return;
 	}

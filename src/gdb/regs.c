@@ -253,7 +253,7 @@ void gdb_reg_read(struct vcpu *v, unsigned n, uint8_t *out)
 	case R_CR:     val = *u64_at(&v->state.sregs, r->arg); break;
 	case R_EFER:   val = v->state.sregs.efer; break;
 	case R_KGSBASE:
-		if (cpu_state_msr_read(v, MSR_KERNEL_GS_BASE, &val))
+		if (cpu_state_msr_read(&v->state, MSR_KERNEL_GS_BASE, &val))
 			val = 0;
 		break;
 	case R_ST:
@@ -339,7 +339,7 @@ unsigned gdb_reg_write(struct vcpu *v, unsigned n, const uint8_t *in)
 		v->state.sregs.efer = val;
 		return CPU_MASK(CPU_SREGS);
 	case R_KGSBASE:
-		return cpu_state_msr_write(v, MSR_KERNEL_GS_BASE, val, "gdb") ? 0 : CPU_MASK(CPU_MSRS);
+		return cpu_state_msr_write(&v->state, MSR_KERNEL_GS_BASE, val, "gdb") ? 0 : CPU_MASK(CPU_MSRS);
 	case R_ST:
 	case R_FPCTL:
 	case R_XMM:

@@ -55,7 +55,7 @@ static void do_register(struct vapic *va, struct vcpu *v, uint16_t offset)
 {
 	uint64_t rom;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_SYNC_STATE,
+	if (cpu_state_get(&v->state, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_SYNC_STATE,
 			  "vapic:0x7e"))
 		return;
 	rom = ((v->state.sregs.cs.base + v->state.regs->rip) & ROM_BLOCK_MASK) + offset;

@@ -153,7 +153,7 @@ static bool vmport_command(struct vmport *vp, struct vcpu *v)
 {
 	struct kvm_regs *r;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS), CAUSE_SYNC_STATE, "vmport:0x5658"))
+	if (cpu_state_get(&v->state, CPU_MASK(CPU_REGS), CAUSE_SYNC_STATE, "vmport:0x5658"))
 		return false;
 	r = v->state.regs;
 	if ((uint32_t)r->rax != VMPORT_MAGIC) {
@@ -165,7 +165,7 @@ static bool vmport_command(struct vmport *vp, struct vcpu *v)
 	__atomic_fetch_add(&vp->calls, 1, __ATOMIC_RELAXED);
 	if (!run_command(vp, v, r, (uint32_t)r->rcx & 0xffff))
 		set32(&r->rax, 0xffffffffu);
-	cpu_state_dirty(v, CPU_MASK(CPU_REGS), "vmport:0x5658");
+	cpu_state_dirty(&v->state, CPU_MASK(CPU_REGS), "vmport:0x5658");
 	return true;
 }
 

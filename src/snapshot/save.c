@@ -68,7 +68,7 @@ static void save_on_vcpu(struct vcpu *v, void *arg)
 {
 	struct vcpu_save *vs = arg;
 
-	vs->r = cpu_state_refresh(v, CPU_ALL, CAUSE_SNAPSHOT, "snapshot");
+	vs->r = cpu_state_refresh(&v->state, CPU_ALL, CAUSE_SNAPSHOT, "snapshot");
 	if (!vs->r)
 		snap_vcpu_write(v, vs->w);
 }

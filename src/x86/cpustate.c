@@ -30,8 +30,6 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "core/vcpu.h"
-#include "core/vm.h"
 #include "x86/trace.h"
 
 const char *const cpu_class_name[CPU_NCLASSES] = {
@@ -53,28 +51,33 @@ struct xfer {
 	unsigned nmsrs;
 };
 
-static bool full_mode(const struct vcpu *v)
+static struct trace *trace_of(const struct cpu_state *s)
 {
-	return v->vm->cfg.sync == SYNC_FULL;
+	return s->port.trace ? *s->port.trace : NULL;
 }
 
-static bool uses_sync_regs(const struct vcpu *v)
+static bool full_mode(const struct cpu_state *s)
 {
-	return v->state.regs != &v->state.regs_copy;
+	return s->port.sync == SYNC_FULL;
+}
+
+static bool uses_sync_regs(const struct cpu_state *s)
+{
+	return s->regs != &s->regs_copy;
 }
 
 /* Segment and control registers from the kvm_run page too (the legacy
  * struct kvm_sregs, converted when asked for): the emulator and the vapic
  * port read them on every exit they handle. */
-static bool uses_sync_sregs(const struct vcpu *v)
+static bool uses_sync_sregs(const struct cpu_state *s)
 {
-	return uses_sync_regs(v) && (v->vm->caps.sync_regs & KVM_SYNC_X86_SREGS);
+	return uses_sync_regs(s) && (s->port.caps->sync_regs & KVM_SYNC_X86_SREGS);
 }
 
 /* Classes this host's KVM can move; the others are ignored. */
-static unsigned supported_classes(const struct vcpu *v)
+static unsigned supported_classes(const struct cpu_state *s)
 {
-	const struct kvm_caps *c = &v->vm->caps;
+	const struct kvm_caps *c = s->port.caps;
 	unsigned m = CPU_ALL;
 
 	if (!c->xcrs)
@@ -86,34 +89,31 @@ static unsigned supported_classes(const struct vcpu *v)
 	return m;
 }
 
-int cpu_state_init(struct vcpu *v)
+int cpu_state_init(struct cpu_state *s, const struct cpu_port *port)
 {
-	struct cpu_state *s = &v->state;
-	const struct vm *vm = v->vm;
-	unsigned n = vm->msrs.n;
+	unsigned n = port->msrs->n;
 
 	memset(s, 0, sizeof(*s));
+	s->port = *port;
 	s->regs = &s->regs_copy;
-	if (vm->cfg.sync == SYNC_LAZY && (vm->caps.sync_regs & KVM_SYNC_X86_REGS))
-		s->regs = &v->run->s.regs.regs;
-	if (vm->caps.xsave) {
-		s->xsave_size = vm->caps.xsave_size;
+	if (s->port.sync == SYNC_LAZY && (s->port.caps->sync_regs & KVM_SYNC_X86_REGS))
+		s->regs = &s->port.run->s.regs.regs;
+	if (s->port.caps->xsave) {
+		s->xsave_size = s->port.caps->xsave_size;
 		s->xsave = calloc(1, s->xsave_size);
 	}
 	s->msr_value = calloc(n + 1, sizeof(*s->msr_value));
 	s->msr_dirty = calloc(n + 1, 1);
 	s->msr_buf = calloc(1, sizeof(*s->msr_buf) + (MSR_CHUNK + 1) * sizeof(s->msr_buf->entries[0]));
 	s->msr_list = calloc(n + 1, sizeof(*s->msr_list));
-	if ((vm->caps.xsave && !s->xsave) || !s->msr_value || !s->msr_dirty || !s->msr_buf ||
+	if ((s->port.caps->xsave && !s->xsave) || !s->msr_value || !s->msr_dirty || !s->msr_buf ||
 	    !s->msr_list)
 		return -ENOMEM;
 	return 0;
 }
 
-void cpu_state_free(struct vcpu *v)
+void cpu_state_free(struct cpu_state *s)
 {
-	struct cpu_state *s = &v->state;
-
 	free(s->xsave);
 	free(s->msr_value);
 	free(s->msr_dirty);
@@ -122,13 +122,14 @@ void cpu_state_free(struct vcpu *v)
 	memset(s, 0, sizeof(*s));
 }
 
-static int xioctl(struct vcpu *v, struct xfer *x, unsigned long req, void *arg, const char *name)
+static int xioctl(struct cpu_state *s, struct xfer *x, unsigned long req, void *arg,
+		  const char *name)
 {
-	int r = vcpu_ioctl(v, req, arg);
+	int r = s->port.ioctl(s->port.owner, req, arg);
 
 	x->ioctls++;
 	if (r < 0) {
-		log_error("vCPU %u: %s failed: %s", v->index, name, strerror(-r));
+		log_error("vCPU %u: %s failed: %s", s->port.index, name, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -145,9 +146,10 @@ static const char *msr_label(uint32_t index)
  * KVM_GET/SET_MSRS return the number of entries processed and stop at the
  * first one that fails: a short count is an error naming that MSR.
  */
-static int msr_io(struct vcpu *v, struct xfer *x, bool set, struct kvm_msr_entry *e, unsigned n)
+static int msr_io(struct cpu_state *s, struct xfer *x, bool set, struct kvm_msr_entry *e,
+		  unsigned n)
 {
-	struct kvm_msrs *buf = v->state.msr_buf;
+	struct kvm_msrs *buf = s->msr_buf;
 
 	for (unsigned done = 0; done < n;) {
 		unsigned chunk = n - done < MSR_CHUNK ? n - done : MSR_CHUNK;
@@ -155,10 +157,10 @@ static int msr_io(struct vcpu *v, struct xfer *x, bool set, struct kvm_msr_entry
 
 		buf->nmsrs = chunk;
 		memcpy(buf->entries, e + done, chunk * sizeof(*e));
-		r = vcpu_ioctl(v, set ? KVM_SET_MSRS : KVM_GET_MSRS, buf);
+		r = s->port.ioctl(s->port.owner, set ? KVM_SET_MSRS : KVM_GET_MSRS, buf);
 		x->ioctls++;
 		if (r < 0) {
-			log_error("vCPU %u: %s failed: %s", v->index,
+			log_error("vCPU %u: %s failed: %s", s->port.index,
 				  set ? "KVM_SET_MSRS" : "KVM_GET_MSRS", strerror(-r));
 			return r;
 		}
@@ -167,12 +169,12 @@ static int msr_io(struct vcpu *v, struct xfer *x, bool set, struct kvm_msr_entry
 
 			if (set)
 				log_error("vCPU %u: KVM_SET_MSRS stopped at MSR 0x%x (%s) = 0x%llx "
-					  "(%u of %u written)", v->index, bad->index,
+					  "(%u of %u written)", s->port.index, bad->index,
 					  msr_label(bad->index), (unsigned long long)bad->data,
 					  done + (unsigned)r, n);
 			else
 				log_error("vCPU %u: KVM_GET_MSRS stopped at MSR 0x%x (%s) "
-					  "(%u of %u read)", v->index, bad->index,
+					  "(%u of %u read)", s->port.index, bad->index,
 					  msr_label(bad->index), done + (unsigned)r, n);
 			return -EIO;
 		}
@@ -184,13 +186,14 @@ static int msr_io(struct vcpu *v, struct xfer *x, bool set, struct kvm_msr_entry
 }
 
 /* Records the MSRs of a transfer for the trace (appended to x). */
-static void note_msrs(struct vcpu *v, struct xfer *x, const struct kvm_msr_entry *e, unsigned n)
+static void note_msrs(struct cpu_state *s, struct xfer *x, const struct kvm_msr_entry *e,
+		      unsigned n)
 {
-	struct kvm_msr_entry *list = v->state.msr_list;
+	struct kvm_msr_entry *list = s->msr_list;
 
 	if (!x->msrs)
 		x->msrs = list;
-	for (unsigned i = 0; i < n && x->nmsrs <= v->vm->msrs.n; i++)
+	for (unsigned i = 0; i < n && x->nmsrs <= s->port.msrs->n; i++)
 		list[x->nmsrs++] = e[i];
 }
 
@@ -215,65 +218,63 @@ static void sregs_to_legacy(struct kvm_sregs *d, const struct kvm_sregs2 *s)
 	d->efer = s->efer; d->apic_base = s->apic_base;
 }
 
-static int get_sregs(struct vcpu *v, struct xfer *x)
+static int get_sregs(struct cpu_state *s, struct xfer *x)
 {
 	struct kvm_sregs legacy;
 	int r;
 
-	if (v->vm->caps.sregs2)
-		return xioctl(v, x, KVM_GET_SREGS2, &v->state.sregs, "KVM_GET_SREGS2");
-	r = xioctl(v, x, KVM_GET_SREGS, &legacy, "KVM_GET_SREGS");
+	if (s->port.caps->sregs2)
+		return xioctl(s, x, KVM_GET_SREGS2, &s->sregs, "KVM_GET_SREGS2");
+	r = xioctl(s, x, KVM_GET_SREGS, &legacy, "KVM_GET_SREGS");
 	if (!r)
-		sregs_from_legacy(&v->state.sregs, &legacy);
+		sregs_from_legacy(&s->sregs, &legacy);
 	return r;
 }
 
-static int get_fpu(struct vcpu *v, struct xfer *x)
+static int get_fpu(struct cpu_state *s, struct xfer *x)
 {
-	struct cpu_state *s = &v->state;
 
 	if (!s->xsave)
-		return xioctl(v, x, KVM_GET_FPU, &s->fpu, "KVM_GET_FPU");
+		return xioctl(s, x, KVM_GET_FPU, &s->fpu, "KVM_GET_FPU");
 	if (s->xsave_size > sizeof(struct kvm_xsave))
-		return xioctl(v, x, KVM_GET_XSAVE2, s->xsave, "KVM_GET_XSAVE2");
-	return xioctl(v, x, KVM_GET_XSAVE, s->xsave, "KVM_GET_XSAVE");
+		return xioctl(s, x, KVM_GET_XSAVE2, s->xsave, "KVM_GET_XSAVE2");
+	return xioctl(s, x, KVM_GET_XSAVE, s->xsave, "KVM_GET_XSAVE");
 }
 
-static int get_msrs(struct vcpu *v, struct xfer *x)
+static int get_msrs(struct cpu_state *s, struct xfer *x)
 {
-	const struct msr_catalog *cat = &v->vm->msrs;
-	struct kvm_msr_entry *e = v->state.msr_list + 0;
+	const struct msr_catalog *cat = s->port.msrs;
+	struct kvm_msr_entry *e = s->msr_list + 0;
 	int r;
 
 	/* The list buffer doubles as the trace record of this get. */
 	for (unsigned i = 0; i < cat->n; i++)
 		e[i] = (struct kvm_msr_entry){ .index = cat->msr[i].index };
-	r = msr_io(v, x, false, e, cat->n);
+	r = msr_io(s, x, false, e, cat->n);
 	if (r)
 		return r;
 	for (unsigned i = 0; i < cat->n; i++) {
-		v->state.msr_value[i] = e[i].data;
-		v->state.msr_dirty[i] = 0;
+		s->msr_value[i] = e[i].data;
+		s->msr_dirty[i] = 0;
 	}
 	x->msrs = e;
 	x->nmsrs = cat->n;
 	return 0;
 }
 
-static int get_class(struct vcpu *v, struct xfer *x, enum cpu_class c)
+static int get_class(struct cpu_state *s, struct xfer *x, enum cpu_class c)
 {
-	struct cpu_state *s = &v->state;
 
 	switch (c) {
-	case CPU_REGS:      return xioctl(v, x, KVM_GET_REGS, s->regs, "KVM_GET_REGS");
-	case CPU_SREGS:     return get_sregs(v, x);
-	case CPU_FPU:       return get_fpu(v, x);
-	case CPU_XCRS:      return xioctl(v, x, KVM_GET_XCRS, &s->xcrs, "KVM_GET_XCRS");
-	case CPU_MSRS:      return get_msrs(v, x);
-	case CPU_EVENTS:    return xioctl(v, x, KVM_GET_VCPU_EVENTS, &s->events, "KVM_GET_VCPU_EVENTS");
-	case CPU_MP_STATE:  return xioctl(v, x, KVM_GET_MP_STATE, &s->mp, "KVM_GET_MP_STATE");
-	case CPU_LAPIC:     return xioctl(v, x, KVM_GET_LAPIC, &s->lapic, "KVM_GET_LAPIC");
-	case CPU_DEBUGREGS: return xioctl(v, x, KVM_GET_DEBUGREGS, &s->debugregs, "KVM_GET_DEBUGREGS");
+	case CPU_REGS:      return xioctl(s, x, KVM_GET_REGS, s->regs, "KVM_GET_REGS");
+	case CPU_SREGS:     return get_sregs(s, x);
+	case CPU_FPU:       return get_fpu(s, x);
+	case CPU_XCRS:      return xioctl(s, x, KVM_GET_XCRS, &s->xcrs, "KVM_GET_XCRS");
+	case CPU_MSRS:      return get_msrs(s, x);
+	case CPU_EVENTS:    return xioctl(s, x, KVM_GET_VCPU_EVENTS, &s->events, "KVM_GET_VCPU_EVENTS");
+	case CPU_MP_STATE:  return xioctl(s, x, KVM_GET_MP_STATE, &s->mp, "KVM_GET_MP_STATE");
+	case CPU_LAPIC:     return xioctl(s, x, KVM_GET_LAPIC, &s->lapic, "KVM_GET_LAPIC");
+	case CPU_DEBUGREGS: return xioctl(s, x, KVM_GET_DEBUGREGS, &s->debugregs, "KVM_GET_DEBUGREGS");
 	default:            return -EINVAL;
 	}
 }
@@ -283,10 +284,10 @@ static const enum cpu_class get_order[] = {
 	CPU_EVENTS,
 };
 
-static void finish(struct vcpu *v, struct xfer *x, bool put, enum put_level level,
+static void finish(struct cpu_state *s, struct xfer *x, bool put, enum put_level level,
 		   enum sync_cause cause, const char *origin)
 {
-	struct vcpu_stats *st = &v->stats;
+	struct cpu_sync_stats *st = s->port.stats;
 
 	for (unsigned c = 0; c < CPU_NCLASSES; c++) {
 		if (!(x->classes & CPU_MASK(c)))
@@ -300,26 +301,25 @@ static void finish(struct vcpu *v, struct xfer *x, bool put, enum put_level leve
 		st->puts[level][cause]++;
 	else
 		st->gets[cause]++;
-	if (v->vm->trace) {
+	if (trace_of(s)) {
 		struct trace_event ev = {
-			.vcpu = v->index, .thread = v->name, .put = put, .level = level,
+			.vcpu = s->port.index, .thread = s->port.name, .put = put, .level = level,
 			.cause = cause, .origin = origin, .classes = x->classes,
 			.ioctls = x->ioctls, .start_ns = x->start_ns,
 			.dur_ns = now_ns() - x->start_ns, .msrs = x->msrs, .nmsrs = x->nmsrs,
 		};
-		trace_emit(v->vm->trace, &ev);
+		trace_emit(trace_of(s), &ev);
 	}
 }
 
-int cpu_state_get(struct vcpu *v, unsigned mask, enum sync_cause cause, const char *origin)
+int cpu_state_get(struct cpu_state *s, unsigned mask, enum sync_cause cause, const char *origin)
 {
-	struct cpu_state *s = &v->state;
 	struct xfer x = { .start_ns = now_ns() };
 	unsigned want;
 
-	if (full_mode(v))
+	if (full_mode(s))
 		mask = CPU_ALL;
-	mask &= supported_classes(v);
+	mask &= supported_classes(s);
 	want = mask & ~s->valid;
 	/* General registers that KVM_RUN left in the kvm_run page: a transfer
 	 * that cost no ioctl, reported once per exit. */
@@ -328,7 +328,7 @@ int cpu_state_get(struct vcpu *v, unsigned mask, enum sync_cause cause, const ch
 		s->regs_in_run = false;
 	}
 	if ((want & CPU_MASK(CPU_SREGS)) && s->sregs_in_run) {
-		sregs_from_legacy(&s->sregs, &v->run->s.regs.sregs);
+		sregs_from_legacy(&s->sregs, &s->port.run->s.regs.sregs);
 		s->valid |= CPU_MASK(CPU_SREGS);
 		want &= ~CPU_MASK(CPU_SREGS);
 		x.classes |= CPU_MASK(CPU_SREGS);
@@ -340,20 +340,20 @@ int cpu_state_get(struct vcpu *v, unsigned mask, enum sync_cause cause, const ch
 
 		if (!(want & CPU_MASK(c)))
 			continue;
-		r = get_class(v, &x, c);
+		r = get_class(s, &x, c);
 		if (r)
 			return r;
 		s->valid |= CPU_MASK(c);
 		x.classes |= CPU_MASK(c);
 	}
 	if (x.classes)
-		finish(v, &x, false, PUT_RUNTIME, cause, origin);
+		finish(s, &x, false, PUT_RUNTIME, cause, origin);
 	return 0;
 }
 
-int cpu_state_refresh(struct vcpu *v, unsigned mask, enum sync_cause cause, const char *origin)
+int cpu_state_refresh(struct cpu_state *s, unsigned mask, enum sync_cause cause,
+		      const char *origin)
 {
-	struct cpu_state *s = &v->state;
 
 	/* Dirty classes are newer in shrike's copy: those stay. */
 	s->valid &= ~(mask & ~s->dirty);
@@ -361,20 +361,19 @@ int cpu_state_refresh(struct vcpu *v, unsigned mask, enum sync_cause cause, cons
 		s->regs_in_run = false;
 	if (mask & CPU_MASK(CPU_SREGS) & ~s->dirty)
 		s->sregs_in_run = false;
-	return cpu_state_get(v, mask, cause, origin);
+	return cpu_state_get(s, mask, cause, origin);
 }
 
-void cpu_state_dirty(struct vcpu *v, unsigned mask, const char *origin)
+void cpu_state_dirty(struct cpu_state *s, unsigned mask, const char *origin)
 {
-	struct cpu_state *s = &v->state;
 
-	if (full_mode(v))
+	if (full_mode(s))
 		mask |= CPU_RUNTIME_CLASSES;
-	mask &= supported_classes(v);
+	mask &= supported_classes(s);
 	if (mask & ~s->valid) {
 		/* A programming error: dirtying a copy that was never fetched
 		 * would write garbage into KVM.  Drop those classes. */
-		log_error("vCPU %u: %s dirtied classes 0x%x that are not valid", v->index,
+		log_error("vCPU %u: %s dirtied classes 0x%x that are not valid", s->port.index,
 			  origin ? origin : "?", mask & ~s->valid);
 		mask &= s->valid;
 	}
@@ -382,55 +381,54 @@ void cpu_state_dirty(struct vcpu *v, unsigned mask, const char *origin)
 	s->dirty_origin = origin;
 }
 
-int cpu_state_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+int cpu_state_msr_read(struct cpu_state *s, uint32_t msr, uint64_t *value)
 {
-	int i = msr_catalog_find(&v->vm->msrs, msr);
+	int i = msr_catalog_find(s->port.msrs, msr);
 
 	if (i < 0)
 		return -ENOENT;
-	*value = v->state.msr_value[i];
+	*value = s->msr_value[i];
 	return 0;
 }
 
-int cpu_state_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, const char *origin)
+int cpu_state_msr_write(struct cpu_state *s, uint32_t msr, uint64_t value, const char *origin)
 {
-	int i = msr_catalog_find(&v->vm->msrs, msr);
+	int i = msr_catalog_find(s->port.msrs, msr);
 
 	if (i < 0)
 		return -ENOENT;
-	if (!(v->state.valid & CPU_MASK(CPU_MSRS)))
+	if (!(s->valid & CPU_MASK(CPU_MSRS)))
 		return -EINVAL;
-	v->state.msr_value[i] = value;
-	v->state.msr_dirty[i] = 1;
-	cpu_state_dirty(v, CPU_MASK(CPU_MSRS), origin);
+	s->msr_value[i] = value;
+	s->msr_dirty[i] = 1;
+	cpu_state_dirty(s, CPU_MASK(CPU_MSRS), origin);
 	return 0;
 }
 
 /* ---- put ---- */
 
-static int put_sregs(struct vcpu *v, struct xfer *x)
+static int put_sregs(struct cpu_state *s, struct xfer *x)
 {
 	struct kvm_sregs legacy;
 
-	if (v->vm->caps.sregs2)
-		return xioctl(v, x, KVM_SET_SREGS2, &v->state.sregs, "KVM_SET_SREGS2");
-	sregs_to_legacy(&legacy, &v->state.sregs);
-	return xioctl(v, x, KVM_SET_SREGS, &legacy, "KVM_SET_SREGS");
+	if (s->port.caps->sregs2)
+		return xioctl(s, x, KVM_SET_SREGS2, &s->sregs, "KVM_SET_SREGS2");
+	sregs_to_legacy(&legacy, &s->sregs);
+	return xioctl(s, x, KVM_SET_SREGS, &legacy, "KVM_SET_SREGS");
 }
 
-static int put_fpu(struct vcpu *v, struct xfer *x)
+static int put_fpu(struct cpu_state *s, struct xfer *x)
 {
-	struct cpu_state *s = &v->state;
 
 	if (!s->xsave)
-		return xioctl(v, x, KVM_SET_FPU, &s->fpu, "KVM_SET_FPU");
+		return xioctl(s, x, KVM_SET_FPU, &s->fpu, "KVM_SET_FPU");
 	/* There is no KVM_SET_XSAVE2: KVM_SET_XSAVE takes the larger buffer. */
-	return xioctl(v, x, KVM_SET_XSAVE, s->xsave, "KVM_SET_XSAVE");
+	return xioctl(s, x, KVM_SET_XSAVE, s->xsave, "KVM_SET_XSAVE");
 }
 
-static int put_events(struct vcpu *v, struct xfer *x, enum put_level level)
+static int put_events(struct cpu_state *s, struct xfer *x, enum put_level level)
 {
-	struct kvm_vcpu_events ev = v->state.events;
+	struct kvm_vcpu_events ev = s->events;
 
 	/* At runtime only what this vCPU alone changes: the exception and
 	 * interrupt being injected, NMI injected/masked, the interrupt shadow.
@@ -440,15 +438,14 @@ static int put_events(struct vcpu *v, struct xfer *x, enum put_level level)
 	if (level >= PUT_RESET)
 		ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
 			    KVM_VCPUEVENT_VALID_SMM;
-	return xioctl(v, x, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
+	return xioctl(s, x, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
 }
 
 /* Writes the catalog MSRs that the level allows (or, at runtime in lazy
  * mode, those that changed), except FEATURE_CONTROL and TSC_DEADLINE. */
-static int put_msrs(struct vcpu *v, struct xfer *x, enum put_level level)
+static int put_msrs(struct cpu_state *s, struct xfer *x, enum put_level level)
 {
-	const struct msr_catalog *cat = &v->vm->msrs;
-	struct cpu_state *s = &v->state;
+	const struct msr_catalog *cat = s->port.msrs;
 	struct kvm_msr_entry *e = s->msr_list + x->nmsrs;
 	unsigned n = 0;
 	int r;
@@ -462,30 +459,29 @@ static int put_msrs(struct vcpu *v, struct xfer *x, enum put_level level)
 			if (kind != MSR_KIND_RUNTIME) {
 				if (s->msr_dirty[i]) {
 					log_error("vCPU %u: MSR 0x%x (%s) changed at runtime; only a "
-						  "reset or full put may write it", v->index,
+						  "reset or full put may write it", s->port.index,
 						  cat->msr[i].index, msr_label(cat->msr[i].index));
 					return -EINVAL;
 				}
 				continue;
 			}
-			if (!full_mode(v) && !s->msr_dirty[i])
+			if (!full_mode(s) && !s->msr_dirty[i])
 				continue;
 		}
 		e[n++] = (struct kvm_msr_entry){ .index = cat->msr[i].index, .data = s->msr_value[i] };
 	}
 	if (!n)
 		return 0;
-	r = msr_io(v, x, true, e, n);
+	r = msr_io(s, x, true, e, n);
 	if (!r)
-		note_msrs(v, x, e, n);
+		note_msrs(s, x, e, n);
 	return r;
 }
 
 /* FEATURE_CONTROL or TSC_DEADLINE, alone.  `force`: write even if clean. */
-static int put_one_msr(struct vcpu *v, struct xfer *x, enum msr_kind kind, bool force)
+static int put_one_msr(struct cpu_state *s, struct xfer *x, enum msr_kind kind, bool force)
 {
-	const struct msr_catalog *cat = &v->vm->msrs;
-	struct cpu_state *s = &v->state;
+	const struct msr_catalog *cat = s->port.msrs;
 
 	for (unsigned i = 0; i < cat->n; i++) {
 		struct kvm_msr_entry e;
@@ -494,108 +490,106 @@ static int put_one_msr(struct vcpu *v, struct xfer *x, enum msr_kind kind, bool 
 		if (cat->msr[i].kind != kind || (!force && !s->msr_dirty[i]))
 			continue;
 		e = (struct kvm_msr_entry){ .index = cat->msr[i].index, .data = s->msr_value[i] };
-		r = msr_io(v, x, true, &e, 1);
+		r = msr_io(s, x, true, &e, 1);
 		if (r)
 			return r;
-		note_msrs(v, x, &e, 1);
+		note_msrs(s, x, &e, 1);
 	}
 	return 0;
 }
 
-static int put_regs_ioctl(struct vcpu *v, struct xfer *x)
+static int put_regs_ioctl(struct cpu_state *s, struct xfer *x)
 {
 	/* One owner for the register set: the ioctl writes what shrike holds,
 	 * so a pending kvm_run copy must not be applied on top of it. */
-	v->run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
-	return xioctl(v, x, KVM_SET_REGS, v->state.regs, "KVM_SET_REGS");
+	s->port.run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
+	return xioctl(s, x, KVM_SET_REGS, s->regs, "KVM_SET_REGS");
 }
 
-static int put_simple(struct vcpu *v, struct xfer *x, enum cpu_class c)
+static int put_simple(struct cpu_state *s, struct xfer *x, enum cpu_class c)
 {
-	struct cpu_state *s = &v->state;
 
 	switch (c) {
-	case CPU_SREGS:     return put_sregs(v, x);
-	case CPU_REGS:      return put_regs_ioctl(v, x);
-	case CPU_FPU:       return put_fpu(v, x);
-	case CPU_XCRS:      return xioctl(v, x, KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
-	case CPU_DEBUGREGS: return xioctl(v, x, KVM_SET_DEBUGREGS, &s->debugregs, "KVM_SET_DEBUGREGS");
-	case CPU_LAPIC:     return xioctl(v, x, KVM_SET_LAPIC, &s->lapic, "KVM_SET_LAPIC");
-	case CPU_MP_STATE:  return xioctl(v, x, KVM_SET_MP_STATE, &s->mp, "KVM_SET_MP_STATE");
+	case CPU_SREGS:     return put_sregs(s, x);
+	case CPU_REGS:      return put_regs_ioctl(s, x);
+	case CPU_FPU:       return put_fpu(s, x);
+	case CPU_XCRS:      return xioctl(s, x, KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
+	case CPU_DEBUGREGS: return xioctl(s, x, KVM_SET_DEBUGREGS, &s->debugregs, "KVM_SET_DEBUGREGS");
+	case CPU_LAPIC:     return xioctl(s, x, KVM_SET_LAPIC, &s->lapic, "KVM_SET_LAPIC");
+	case CPU_MP_STATE:  return xioctl(s, x, KVM_SET_MP_STATE, &s->mp, "KVM_SET_MP_STATE");
 	default:            return -EINVAL;
 	}
 }
 
 /* RESET and FULL: every class, in the documented order. */
-static int put_all(struct vcpu *v, struct xfer *x, enum put_level level)
+static int put_all(struct cpu_state *s, struct xfer *x, enum put_level level)
 {
 	static const enum cpu_class early[] = { CPU_SREGS, CPU_REGS, CPU_FPU, CPU_XCRS,
 						CPU_DEBUGREGS, CPU_LAPIC };
-	unsigned sup = supported_classes(v);
+	unsigned sup = supported_classes(s);
 	int r;
 
-	r = put_one_msr(v, x, MSR_KIND_FEATURE_CONTROL, true);
+	r = put_one_msr(s, x, MSR_KIND_FEATURE_CONTROL, true);
 	for (size_t i = 0; !r && i < sizeof(early) / sizeof(early[0]); i++)
 		if (sup & CPU_MASK(early[i]))
-			r = put_simple(v, x, early[i]);
+			r = put_simple(s, x, early[i]);
 	if (!r)
-		r = put_msrs(v, x, level);
+		r = put_msrs(s, x, level);
 	if (!r && (sup & CPU_MASK(CPU_EVENTS)))
-		r = put_events(v, x, level);
+		r = put_events(s, x, level);
 	if (!r)
-		r = put_simple(v, x, CPU_MP_STATE);
+		r = put_simple(s, x, CPU_MP_STATE);
 	if (!r)
-		r = put_one_msr(v, x, MSR_KIND_TSC_DEADLINE, true);
+		r = put_one_msr(s, x, MSR_KIND_TSC_DEADLINE, true);
 	if (!r)
 		x->classes = sup;
 	return r;
 }
 
 /* RUNTIME: dirty classes only. */
-static int put_runtime(struct vcpu *v, struct xfer *x)
+static int put_runtime(struct cpu_state *s, struct xfer *x)
 {
-	struct cpu_state *s = &v->state;
 	unsigned dirty = s->dirty;
 	int r = 0;
 
 	if (dirty & ~CPU_RUNTIME_CLASSES) {
 		log_error("vCPU %u: %s changed mp_state or lapic; only a reset or full put may "
-			  "write them", v->index, s->dirty_origin ? s->dirty_origin : "?");
+			  "write them", s->port.index, s->dirty_origin ? s->dirty_origin : "?");
 		return -EINVAL;
 	}
 	if (dirty & CPU_MASK(CPU_SREGS))
-		r = put_sregs(v, x);
+		r = put_sregs(s, x);
 	if (!r && (dirty & CPU_MASK(CPU_REGS))) {
 		/* Through the kvm_run page (no ioctl) unless EVENTS follow: KVM
 		 * applies the page at entry, after the EVENTS ioctl, and setting
 		 * registers clears a pending exception. */
-		if (uses_sync_regs(v) && !(dirty & CPU_MASK(CPU_EVENTS)))
-			v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		if (uses_sync_regs(s) && !(dirty & CPU_MASK(CPU_EVENTS)))
+			s->port.run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		else
-			r = put_regs_ioctl(v, x);
+			r = put_regs_ioctl(s, x);
 	}
 	if (!r && (dirty & CPU_MASK(CPU_FPU)))
-		r = put_fpu(v, x);
+		r = put_fpu(s, x);
 	if (!r && (dirty & CPU_MASK(CPU_XCRS)))
-		r = xioctl(v, x, KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
+		r = xioctl(s, x, KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
 	if (!r && (dirty & CPU_MASK(CPU_DEBUGREGS)))
-		r = xioctl(v, x, KVM_SET_DEBUGREGS, &s->debugregs, "KVM_SET_DEBUGREGS");
+		r = xioctl(s, x, KVM_SET_DEBUGREGS, &s->debugregs, "KVM_SET_DEBUGREGS");
 	if (!r && (dirty & CPU_MASK(CPU_MSRS)))
-		r = put_msrs(v, x, PUT_RUNTIME);
+		r = put_msrs(s, x, PUT_RUNTIME);
 	if (!r && (dirty & CPU_MASK(CPU_EVENTS)))
-		r = put_events(v, x, PUT_RUNTIME);
+		r = put_events(s, x, PUT_RUNTIME);
 	/* The deadline only if it was changed: rewriting a value read before
 	 * the timer fired would arm it a second time. */
 	if (!r && (dirty & CPU_MASK(CPU_MSRS)))
-		r = put_one_msr(v, x, MSR_KIND_TSC_DEADLINE, false);
+		r = put_one_msr(s, x, MSR_KIND_TSC_DEADLINE, false);
 	if (!r)
 		x->classes = dirty;
 	return r;
 }
 
-int cpu_state_put(struct vcpu *v, enum put_level level, enum sync_cause cause, const char *origin)
+int cpu_state_put(struct cpu_state *s, enum put_level level, enum sync_cause cause,
+		  const char *origin)
 {
-	struct cpu_state *s = &v->state;
 	struct xfer x = { .start_ns = now_ns() };
 	int r;
 
@@ -603,29 +597,28 @@ int cpu_state_put(struct vcpu *v, enum put_level level, enum sync_cause cause, c
 		return 0;
 	if (!origin)
 		origin = s->dirty_origin;
-	r = level == PUT_RUNTIME ? put_runtime(v, &x) : put_all(v, &x, level);
+	r = level == PUT_RUNTIME ? put_runtime(s, &x) : put_all(s, &x, level);
 	if (r)
 		return r;
-	memset(s->msr_dirty, 0, v->vm->msrs.n);
+	memset(s->msr_dirty, 0, s->port.msrs->n);
 	s->valid |= x.classes;
 	s->dirty = 0;
 	s->dirty_origin = NULL;
-	finish(v, &x, true, level, cause, origin);
+	finish(s, &x, true, level, cause, origin);
 	return 0;
 }
 
-void cpu_state_before_run(struct vcpu *v)
+void cpu_state_before_run(struct cpu_state *s)
 {
-	v->run->kvm_valid_regs = (uses_sync_regs(v) ? KVM_SYNC_X86_REGS : 0) |
-				 (uses_sync_sregs(v) ? KVM_SYNC_X86_SREGS : 0);
+	s->port.run->kvm_valid_regs = (uses_sync_regs(s) ? KVM_SYNC_X86_REGS : 0) |
+				 (uses_sync_sregs(s) ? KVM_SYNC_X86_SREGS : 0);
 }
 
-void cpu_state_after_run(struct vcpu *v)
+void cpu_state_after_run(struct cpu_state *s)
 {
-	struct cpu_state *s = &v->state;
 
 	/* The guest ran: only what KVM copied into kvm_run is still valid. */
-	s->valid = uses_sync_regs(v) ? CPU_MASK(CPU_REGS) : 0;
-	s->regs_in_run = uses_sync_regs(v);
-	s->sregs_in_run = uses_sync_sregs(v);
+	s->valid = uses_sync_regs(s) ? CPU_MASK(CPU_REGS) : 0;
+	s->regs_in_run = uses_sync_regs(s);
+	s->sregs_in_run = uses_sync_sregs(s);
 }

@@ -5,9 +5,9 @@
  * Each class has a `valid` bit (shrike's copy matches KVM) and a `dirty` bit
  * (shrike's copy is newer than KVM's).  Callers name the classes they need:
  *
- *   cpu_state_get(vcpu, mask, cause, origin)   fetch what is not yet valid
- *   cpu_state_dirty(vcpu, mask, origin)         "I changed these"
- *   cpu_state_put(vcpu, level, cause, origin)   write back at a level
+ *   cpu_state_get(&vcpu->state, mask, cause, origin)   fetch what is not yet valid
+ *   cpu_state_dirty(&vcpu->state, mask, origin)         "I changed these"
+ *   cpu_state_put(&vcpu->state, level, cause, origin)   write back at a level
  *
  * Before every KVM_RUN the vCPU thread writes dirty classes back at the
  * RUNTIME level; KVM_RUN then invalidates everything except what
@@ -29,7 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vcpu;
+#include "base/log.h"
+#include "base/memory.h"
+#include "x86/kvm_caps.h"
+#include "x86/msr.h"
+
+struct trace;
 
 enum cpu_class {
 	CPU_REGS,
@@ -71,7 +76,40 @@ extern const char *const put_level_name[4];
 
 enum sync_mode { SYNC_LAZY, SYNC_FULL };
 
+/* Transfers counted by cause and class, for --stats. */
+struct cpu_sync_stats {
+	uint64_t gets[CAUSE_NCAUSES];
+	uint64_t get_class[CPU_NCLASSES];
+	uint64_t puts[4][CAUSE_NCAUSES];       /* [level][cause] */
+	uint64_t put_class[CPU_NCLASSES];
+};
+
+/*
+ * What the x86 code needs of its vCPU and machine, and all it reaches
+ * them through: core/vcpu.c fills it in when it makes the vCPU.  (The
+ * engine stands below core/, which owns the vCPU's thread and file
+ * descriptor; see DEVELOPERS.md, "Layers".)
+ */
+struct cpu_port {
+	unsigned index;                     /* the vCPU's number, 0 = the boot CPU */
+	const char *name;                   /* its thread's name, "CPU n/KVM" */
+	struct kvm_run *run;
+	const struct kvm_caps *caps;
+	const struct msr_catalog *msrs;     /* the MSRs the state engine moves */
+	const struct kvm_cpuid2 *cpuid;     /* what shrike set for this vCPU */
+	enum sync_mode sync;
+	struct trace *const *trace;         /* the VM's trace, NULL while there is none */
+	struct cpu_sync_stats *stats;
+	const struct guest_mem *mem;        /* for reports: the guest's code bytes */
+	struct ratelimit *rl;               /* for guest-caused log lines */
+	/* A vCPU ioctl, counted; -errno, and -EPERM from a thread that does
+	 * not own the vCPU (vcpu_ioctl). */
+	int (*ioctl)(void *owner, unsigned long req, void *arg);
+	void *owner;
+};
+
 struct cpu_state {
+	struct cpu_port port;
 	unsigned valid;
 	unsigned dirty;
 	bool regs_in_run;          /* REGS valid from the kvm_run page, not yet reported */
@@ -96,29 +134,31 @@ struct cpu_state {
 	struct kvm_msr_entry *msr_list;  /* the MSRs of the current transfer */
 };
 
-int cpu_state_init(struct vcpu *vcpu);
-void cpu_state_free(struct vcpu *vcpu);
+/* port: copied; its pointers must outlive the state. */
+int cpu_state_init(struct cpu_state *s, const struct cpu_port *port);
+void cpu_state_free(struct cpu_state *s);
 
 /* Makes the classes in `mask` valid.  Returns 0 or -errno (logged). */
-int cpu_state_get(struct vcpu *vcpu, unsigned mask, enum sync_cause cause, const char *origin);
+int cpu_state_get(struct cpu_state *s, unsigned mask, enum sync_cause cause, const char *origin);
 
 /* Like cpu_state_get, but asks KVM again for the classes shrike has not
  * changed (a snapshot reads KVM's view, whatever shrike's copy says). */
-int cpu_state_refresh(struct vcpu *vcpu, unsigned mask, enum sync_cause cause, const char *origin);
+int cpu_state_refresh(struct cpu_state *s, unsigned mask, enum sync_cause cause,
+		      const char *origin);
 
 /* Marks classes as changed by shrike.  Caller must have them valid. */
-void cpu_state_dirty(struct vcpu *vcpu, unsigned mask, const char *origin);
+void cpu_state_dirty(struct cpu_state *s, unsigned mask, const char *origin);
 
 /* Reads/changes one MSR of the catalog (index = MSR number).  The class
  * must be valid.  Return -ENOENT for an MSR not in the catalog. */
-int cpu_state_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
-int cpu_state_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, const char *origin);
+int cpu_state_msr_read(struct cpu_state *s, uint32_t msr, uint64_t *value);
+int cpu_state_msr_write(struct cpu_state *s, uint32_t msr, uint64_t value, const char *origin);
 
-int cpu_state_put(struct vcpu *vcpu, enum put_level level, enum sync_cause cause,
+int cpu_state_put(struct cpu_state *s, enum put_level level, enum sync_cause cause,
 		  const char *origin);
 
 /* Called by the run loop around KVM_RUN. */
-void cpu_state_before_run(struct vcpu *vcpu);
-void cpu_state_after_run(struct vcpu *vcpu);
+void cpu_state_before_run(struct cpu_state *s);
+void cpu_state_after_run(struct cpu_state *s);
 
 #endif

@@ -7,9 +7,6 @@
 
 #include <string.h>
 
-#include "core/vcpu.h"
-#include "core/vm.h"
-
 #define EFER_LMA (1ull << 10)
 #define CR0_PE   1ull
 
@@ -139,9 +136,8 @@ static void dump_fpu(struct strbuf *sb, const struct cpu_state *st, bool lm)
 	}
 }
 
-void x86_dump_registers(const struct vcpu *v, struct strbuf *sb)
+void x86_dump_registers(const struct cpu_state *st, struct strbuf *sb)
 {
-	const struct cpu_state *st = &v->state;
 	const struct kvm_sregs2 *s = &st->sregs;
 	const struct kvm_debugregs *d = &st->debugregs;
 	bool lm = long_mode(s);

@@ -5,8 +5,8 @@
 #include <sys/ioctl.h>
 
 #include "base/log.h"
-#include "core/vcpu.h"
-#include "core/vm.h"
+#include "base/memory.h"
+#include "x86/cpustate.h"
 
 #define INSN_MAX 15
 
@@ -22,11 +22,11 @@ static const char *cs_mode(const struct kvm_sregs2 *s, uint64_t rflags)
 }
 
 /* Guest-physical address of a linear address, through KVM_TRANSLATE. */
-static int translate(struct vcpu *v, uint64_t linear, uint64_t *gpa)
+static int translate(struct cpu_state *st, uint64_t linear, uint64_t *gpa)
 {
 	struct kvm_translation t = { .linear_address = linear };
 
-	if (vcpu_ioctl(v, KVM_TRANSLATE, &t) < 0 || !t.valid)
+	if (st->port.ioctl(st->port.owner, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return -1;
 	*gpa = t.physical_address;
 	return 0;
@@ -34,7 +34,7 @@ static int translate(struct vcpu *v, uint64_t linear, uint64_t *gpa)
 
 /* Reads up to INSN_MAX instruction bytes at the linear address; returns
  * how many could be read (stops at an unmapped page or non-RAM). */
-static unsigned read_insn(struct vcpu *v, uint64_t linear, uint8_t *out)
+static unsigned read_insn(struct cpu_state *st, uint64_t linear, uint8_t *out)
 {
 	unsigned n = 0;
 
@@ -45,9 +45,9 @@ static unsigned read_insn(struct vcpu *v, uint64_t linear, uint8_t *out)
 
 		if (chunk > INSN_MAX - n)
 			chunk = INSN_MAX - n;
-		if (translate(v, linear + n, &gpa))
+		if (translate(st, linear + n, &gpa))
 			break;
-		p = gpa_to_hva(&v->vm->mem, gpa, chunk);
+		p = gpa_to_hva(st->port.mem, gpa, chunk);
 		if (!p)
 			break;
 		memcpy(out + n, p, chunk);
@@ -56,40 +56,40 @@ static unsigned read_insn(struct vcpu *v, uint64_t linear, uint8_t *out)
 	return n;
 }
 
-void x86_report_failure(struct vcpu *v, const char *what)
+void x86_report_failure(struct cpu_state *st, const char *what)
 {
 	char bytes[INSN_MAX * 3 + 1] = "";
 	uint8_t insn[INSN_MAX];
-	const struct kvm_sregs2 *s = &v->state.sregs;
+	const struct kvm_sregs2 *s = &st->sregs;
 	uint64_t rip, linear;
 	unsigned n;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report")) {
-		log_error("vCPU %u: %s (registers unavailable)", v->index, what);
+	if (cpu_state_get(st, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report")) {
+		log_error("vCPU %u: %s (registers unavailable)", st->port.index, what);
 		return;
 	}
-	rip = v->state.regs->rip;
+	rip = st->regs->rip;
 	linear = s->cs.base + rip;
-	n = read_insn(v, linear, insn);
+	n = read_insn(st, linear, insn);
 	for (unsigned i = 0, pos = 0; i < n; i++)
 		pos += (unsigned)snprintf(bytes + pos, sizeof(bytes) - pos, "%s%02x", i ? " " : "",
 					  insn[i]);
 	log_error("vCPU %u: %s, RIP 0x%llx (CS 0x%x base 0x%llx), CS mode %s, bytes at RIP: %s",
-		  v->index, what, (unsigned long long)rip, s->cs.selector,
-		  (unsigned long long)s->cs.base, cs_mode(s, v->state.regs->rflags),
+		  st->port.index, what, (unsigned long long)rip, s->cs.selector,
+		  (unsigned long long)s->cs.base, cs_mode(s, st->regs->rflags),
 		  n ? bytes : "(unreadable)");
 }
 
-void x86_report_triple_fault(struct vcpu *v, bool resets)
+void x86_report_triple_fault(struct cpu_state *st, bool resets)
 {
-	const struct kvm_sregs2 *s = &v->state.sregs;
+	const struct kvm_sregs2 *s = &st->sregs;
 	const char *then = resets ? "the machine resets" : "the VM ends instead of rebooting";
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report")) {
-		log_limited(&v->vm->rl, "vCPU %u: triple fault; %s", v->index, then);
+	if (cpu_state_get(st, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS), CAUSE_DEBUG, "report")) {
+		log_limited(st->port.rl, "vCPU %u: triple fault; %s", st->port.index, then);
 		return;
 	}
-	log_limited(&v->vm->rl, "vCPU %u: triple fault at RIP 0x%llx (CS 0x%x, %s); %s", v->index,
-		    (unsigned long long)v->state.regs->rip, s->cs.selector,
-		    cs_mode(s, v->state.regs->rflags), then);
+	log_limited(st->port.rl, "vCPU %u: triple fault at RIP 0x%llx (CS 0x%x, %s); %s", st->port.index,
+		    (unsigned long long)st->regs->rip, s->cs.selector,
+		    cs_mode(s, st->regs->rflags), then);
 }

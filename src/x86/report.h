@@ -4,14 +4,14 @@
 
 #include <stdbool.h>
 
-struct vcpu;
+struct cpu_state;
 
 /* Prints "vCPU n: <what>, RIP ..., CS mode ..., bytes at RIP: ..." on
  * stderr, fetching the registers through the state engine. */
-void x86_report_failure(struct vcpu *vcpu, const char *what);
+void x86_report_failure(struct cpu_state *st, const char *what);
 
 /* One line (rate-limited) for a triple fault: a reboot loop that says
  * nothing hides the bug that causes it. */
-void x86_report_triple_fault(struct vcpu *vcpu, bool resets);
+void x86_report_triple_fault(struct cpu_state *st, bool resets);
 
 #endif

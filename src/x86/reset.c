@@ -2,9 +2,8 @@
 
 #include <string.h>
 
-#include "core/vcpu.h"
-#include "core/vm.h"
 #include "x86/cpuid.h"
+#include "x86/cpustate.h"
 #include "x86/entry.h"
 #include "x86/msr.h"
 
@@ -20,9 +19,9 @@ static struct kvm_segment seg(uint16_t sel, uint64_t base, uint32_t limit, uint8
 				     .present = 1, .s = s };
 }
 
-static void reset_sregs(struct vcpu *v)
+static void reset_sregs(struct cpu_state *st)
 {
-	struct kvm_sregs2 *s = &v->state.sregs;
+	struct kvm_sregs2 *s = &st->sregs;
 
 	memset(s, 0, sizeof(*s));
 	s->cs = seg(0xf000, 0xffff0000, 0xffff, SEG_CODE_RX_ACCESSED, true);
@@ -32,42 +31,40 @@ static void reset_sregs(struct vcpu *v)
 	s->ldt = seg(0, 0, 0xffff, SEG_LDT, false);
 	s->gdt.limit = s->idt.limit = 0xffff;
 	s->cr0 = RESET_CR0;
-	s->apic_base = APIC_BASE_ADDR | APIC_BASE_ENABLE | (v->index == 0 ? APIC_BASE_BSP : 0);
+	s->apic_base = APIC_BASE_ADDR | APIC_BASE_ENABLE | (st->port.index == 0 ? APIC_BASE_BSP : 0);
 }
 
-static void reset_fpu(struct vcpu *v)
+static void reset_fpu(struct cpu_state *st)
 {
-	struct cpu_state *s = &v->state;
-
 	/* FINIT values, as QEMU and KVM use (not the SDM's FCW 0x40). */
-	if (s->xsave) {
+	if (st->xsave) {
 		uint16_t fcw = 0x37f;
 		uint32_t mxcsr = 0x1f80;
 
-		memset(s->xsave, 0, s->xsave_size);
-		memcpy((uint8_t *)s->xsave->region + 0, &fcw, sizeof(fcw));
-		memcpy((uint8_t *)s->xsave->region + 24, &mxcsr, sizeof(mxcsr));
+		memset(st->xsave, 0, st->xsave_size);
+		memcpy((uint8_t *)st->xsave->region + 0, &fcw, sizeof(fcw));
+		memcpy((uint8_t *)st->xsave->region + 24, &mxcsr, sizeof(mxcsr));
 	} else {
-		memset(&s->fpu, 0, sizeof(s->fpu));
-		s->fpu.fcw = 0x37f;
-		s->fpu.mxcsr = 0x1f80;
+		memset(&st->fpu, 0, sizeof(st->fpu));
+		st->fpu.fcw = 0x37f;
+		st->fpu.mxcsr = 0x1f80;
 	}
-	memset(&s->xcrs, 0, sizeof(s->xcrs));
-	s->xcrs.nr_xcrs = 1;
-	s->xcrs.xcrs[0].xcr = 0;
-	s->xcrs.xcrs[0].value = 1;   /* XCR0: x87 only */
+	memset(&st->xcrs, 0, sizeof(st->xcrs));
+	st->xcrs.nr_xcrs = 1;
+	st->xcrs.xcrs[0].xcr = 0;
+	st->xcrs.xcrs[0].value = 1;   /* XCR0: x87 only */
 }
 
 /* The xAPIC register page after RESET: LVTs masked, SVR 0xFF, the ID. */
-static void reset_lapic(struct vcpu *v)
+static void reset_lapic(struct cpu_state *st)
 {
-	uint8_t *regs = (uint8_t *)v->state.lapic.regs;
+	uint8_t *regs = (uint8_t *)st->lapic.regs;
 	static const unsigned lvts[] = { 0x320, 0x330, 0x340, 0x350, 0x360, 0x370, 0x2f0 };
 	uint32_t w;
 
-	memset(regs, 0, sizeof(v->state.lapic.regs));
+	memset(regs, 0, sizeof(st->lapic.regs));
 #define LAPIC_SET(off, val) (w = (val), memcpy(regs + (off), &w, 4))
-	LAPIC_SET(0x20, v->index << 24);         /* ID */
+	LAPIC_SET(0x20, st->port.index << 24);         /* ID */
 	LAPIC_SET(0x30, 0x50014);                /* version; KVM recomputes it */
 	LAPIC_SET(0xe0, 0xffffffff);             /* DFR: flat model */
 	LAPIC_SET(0xf0, 0xff);                   /* SVR: software-disabled */
@@ -75,12 +72,12 @@ static void reset_lapic(struct vcpu *v)
 		LAPIC_SET(lvts[i], 0x10000);     /* masked */
 	/* As KVM does for the BSP: LINT0 in ExtINT mode, so the PIC's
 	 * interrupts reach it in virtual-wire mode. */
-	if (v->index == 0)
+	if (st->port.index == 0)
 		LAPIC_SET(0x350, 0x700);
 #undef LAPIC_SET
 }
 
-static uint64_t reset_msr_value(struct vcpu *v, const struct msr_info *m, bool has_run)
+static uint64_t reset_msr_value(struct cpu_state *st, const struct msr_info *m, bool has_run)
 {
 	switch (m->index) {
 	case MSR_IA32_TSC:
@@ -93,7 +90,7 @@ static uint64_t reset_msr_value(struct vcpu *v, const struct msr_info *m, bool h
 		return 1;
 	case MSR_IA32_MISC_ENABLE:
 		/* Fast strings, plus MONITOR/MWAIT when CPUID exposes it. */
-		return 1 | (cpuid_has(v->cpuid, 1, 0, CPUID_ECX, 3) ? 1ull << 18 : 0);
+		return 1 | (cpuid_has(st->port.cpuid, 1, 0, CPUID_ECX, 3) ? 1ull << 18 : 0);
 	default:
 		break;
 	}
@@ -106,51 +103,49 @@ static uint64_t reset_msr_value(struct vcpu *v, const struct msr_info *m, bool h
 	return m->init_value;
 }
 
-static void reset_msrs(struct vcpu *v, bool has_run)
+static void reset_msrs(struct cpu_state *st, bool has_run)
 {
-	const struct msr_catalog *cat = &v->vm->msrs;
+	const struct msr_catalog *cat = st->port.msrs;
 
 	for (unsigned i = 0; i < cat->n; i++) {
-		v->state.msr_value[i] = reset_msr_value(v, &cat->msr[i], has_run);
-		v->state.msr_dirty[i] = 1;
+		st->msr_value[i] = reset_msr_value(st, &cat->msr[i], has_run);
+		st->msr_dirty[i] = 1;
 	}
 }
 
-void cpu_reset_state(struct vcpu *v, bool has_run)
+void cpu_reset_state(struct cpu_state *st, bool has_run)
 {
-	struct cpu_state *s = &v->state;
-
-	memset(s->regs, 0, sizeof(*s->regs));
-	s->regs->rip = 0xfff0;
-	s->regs->rflags = 0x2;
-	s->regs->rdx = cpuid_reg(v->cpuid, 1, 0, CPUID_EAX);   /* CPU signature */
-	reset_sregs(v);
-	reset_fpu(v);
-	reset_msrs(v, has_run);
-	memset(&s->events, 0, sizeof(s->events));
-	memset(&s->debugregs, 0, sizeof(s->debugregs));
-	s->debugregs.dr6 = 0xffff0ff0;
-	s->debugregs.dr7 = 0x400;
-	s->mp.mp_state = v->index == 0 ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED;
-	reset_lapic(v);
-	s->valid = CPU_ALL;
-	s->dirty = CPU_ALL;
-	s->regs_in_run = false;
-	s->sregs_in_run = false;
+	memset(st->regs, 0, sizeof(*st->regs));
+	st->regs->rip = 0xfff0;
+	st->regs->rflags = 0x2;
+	st->regs->rdx = cpuid_reg(st->port.cpuid, 1, 0, CPUID_EAX);   /* CPU signature */
+	reset_sregs(st);
+	reset_fpu(st);
+	reset_msrs(st, has_run);
+	memset(&st->events, 0, sizeof(st->events));
+	memset(&st->debugregs, 0, sizeof(st->debugregs));
+	st->debugregs.dr6 = 0xffff0ff0;
+	st->debugregs.dr7 = 0x400;
+	st->mp.mp_state = st->port.index == 0 ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED;
+	reset_lapic(st);
+	st->valid = CPU_ALL;
+	st->dirty = CPU_ALL;
+	st->regs_in_run = false;
+	st->sregs_in_run = false;
 }
 
-static void set_msr(struct vcpu *v, uint32_t index, uint64_t value)
+static void set_msr(struct cpu_state *st, uint32_t index, uint64_t value)
 {
-	int i = msr_catalog_find(&v->vm->msrs, index);
+	int i = msr_catalog_find(st->port.msrs, index);
 
 	if (i >= 0)
-		v->state.msr_value[i] = value;
+		st->msr_value[i] = value;
 }
 
-void cpu_boot_entry(struct vcpu *v, const struct entry_state *e)
+void cpu_boot_entry(struct cpu_state *st, const struct entry_state *e)
 {
-	struct kvm_sregs2 *s = &v->state.sregs;
-	struct kvm_regs *r = v->state.regs;
+	struct kvm_sregs2 *s = &st->sregs;
+	struct kvm_regs *r = st->regs;
 
 	r->rip = e->rip;
 	r->rsp = e->rsp;
@@ -194,5 +189,5 @@ void cpu_boot_entry(struct vcpu *v, const struct entry_state *e)
 	}
 	/* No firmware programs the MTRRs for a directly booted kernel: enable
 	 * them with write-back as the default type, as firmware would. */
-	set_msr(v, MSR_MTRR_DEF_TYPE, 0xc06);
+	set_msr(st, MSR_MTRR_DEF_TYPE, 0xc06);
 }

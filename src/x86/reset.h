@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-struct vcpu;
+struct cpu_state;
 struct entry_state;
 
 #define RESET_CR0        0x60000010ull
@@ -22,9 +22,9 @@ struct entry_state;
 
 /* `has_run`: the vCPU ran before (a system reset), so the TSC is written 1:
  * KVM takes a host write of 0 as "new vCPU, synchronize it". */
-void cpu_reset_state(struct vcpu *vcpu, bool has_run);
+void cpu_reset_state(struct cpu_state *st, bool has_run);
 
 /* Applies a loader's direct-boot entry state on top of the reset state. */
-void cpu_boot_entry(struct vcpu *vcpu, const struct entry_state *entry);
+void cpu_boot_entry(struct cpu_state *st, const struct entry_state *entry);
 
 #endif

@@ -69,12 +69,12 @@ static void slow_exit(struct harness *h, struct vcpu *v)
 	h->inside++;
 	pthread_mutex_unlock(&h->lock);
 	if (h->slow_get_mask &&
-	    cpu_state_get(v, h->slow_get_mask, CAUSE_SYNC_STATE, "test:slow") == 0) {
+	    cpu_state_get(&v->state, h->slow_get_mask, CAUSE_SYNC_STATE, "test:slow") == 0) {
 		nanosleep(&ts, NULL);
 		if (h->slow_hook)
 			h->slow_hook(h, v);
 		if (h->slow_dirty_mask)
-			cpu_state_dirty(v, h->slow_dirty_mask, "test:slow");
+			cpu_state_dirty(&v->state, h->slow_dirty_mask, "test:slow");
 	} else {
 		nanosleep(&ts, NULL);
 	}

@@ -92,7 +92,7 @@ static void fetch_and_change(struct vcpu *v, void *arg)
 	struct harness *h = rt->h;
 	unsigned n = h->from_guest[0];
 
-	rt->ok = cpu_state_get(v, CPU_MASK(CPU_MSRS), CAUSE_SYNC_STATE, "queued") == 0;
+	rt->ok = cpu_state_get(&v->state, CPU_MASK(CPU_MSRS), CAUSE_SYNC_STATE, "queued") == 0;
 	if (!rt->ok) {
 		snprintf(rt->why, sizeof(rt->why), "queued get failed");
 		return;
@@ -101,13 +101,13 @@ static void fetch_and_change(struct vcpu *v, void *arg)
 		const uint32_t *e = &h->from_guest[1 + 5 * i];
 		uint64_t v1 = e[1] | (uint64_t)e[2] << 32, v2 = e[3] | (uint64_t)e[4] << 32, got;
 
-		if (cpu_state_msr_read(v, e[0], &got) || got != v1) {
+		if (cpu_state_msr_read(&v->state, e[0], &got) || got != v1) {
 			snprintf(rt->why, sizeof(rt->why), "MSR 0x%x: host sees 0x%llx, guest wrote 0x%llx",
 				 e[0], (unsigned long long)got, (unsigned long long)v1);
 			rt->ok = false;
 			return;
 		}
-		cpu_state_msr_write(v, e[0], v2, "test:host");
+		cpu_state_msr_write(&v->state, e[0], v2, "test:host");
 		rt->checked++;
 	}
 }
@@ -330,7 +330,7 @@ static void init_sipi_survives_full(void)
 static void touch_sysenter(struct harness *h, struct vcpu *v)
 {
 	(void)h;
-	cpu_state_msr_write(v, 0x175, 0x1000, "test:slow");
+	cpu_state_msr_write(&v->state, 0x175, 0x1000, "test:slow");
 }
 
 static void deadline_fires_once_lazy(void)
@@ -485,7 +485,7 @@ static void queued_get(struct vcpu *v, void *arg)
 {
 	struct fetcher *f = arg;
 
-	if (cpu_state_get(v, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS) | CPU_MASK(CPU_MSRS),
+	if (cpu_state_get(&v->state, CPU_MASK(CPU_REGS) | CPU_MASK(CPU_SREGS) | CPU_MASK(CPU_MSRS),
 			  CAUSE_SYNC_STATE, "queued") == 0)
 		f->gets++;
 }
