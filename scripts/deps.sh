@@ -3,14 +3,15 @@
 #   scripts/deps.sh build   what `make` needs to compile
 #   scripts/deps.sh test    and what `make check` uses (python3, gdb, qemu
 #                           for the side-by-side tests and the nested test
-#                           VM, busybox-static, cpio and lz4)
+#                           VM, busybox-static, cpio and lz4; iproute2 for
+#                           the network tests' namespaces)
 #   scripts/deps.sh nested  what the nested test VM needs (make demo without
 #                           /dev/kvm)
 # As root: apt-get installs them.  Otherwise: one line with the command to
 # run, and status 1.  Where dpkg is missing (not Debian), nothing is checked.
 set -u
 BUILD_PKGS="gcc make binutils libc6-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev nettle-dev libzydis-dev libseccomp-dev liburing-dev"
-TEST_PKGS="python3 gdb qemu-system-x86 cpio lz4 clang libclang-rt-14-dev busybox-static"
+TEST_PKGS="python3 gdb qemu-system-x86 cpio lz4 clang libclang-rt-14-dev busybox-static iproute2"
 
 # The nested test VM (tests/nested/): QEMU, busybox, and what builds its image.
 NESTED_PKGS="python3 qemu-system-x86 busybox-static cpio"

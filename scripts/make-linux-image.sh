@@ -8,15 +8,16 @@
 #                      shrike.mode= asks, then powers off); remade when
 #                      scripts/linux-init changes
 #   modules/           the kernel's virtio modules (PCI transport, blk, rng,
-#                      console) with their dependencies, for
-#                      shrike.mode=virtio
+#                      console, net) with their dependencies, for
+#                      shrike.mode=virtio; modules/list names them, and a
+#                      different list makes the image again
 # Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4, objcopy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-guest-images/linux}
 ROOT=$PWD
 INIT=$ROOT/scripts/linux-init
-MODULES="virtio_pci virtio_blk virtio_rng virtio_console"
+MODULES="virtio_pci virtio_blk virtio_rng virtio_console virtio_net"
 mkdir -p "$OUT"
 cd "$OUT"
 
@@ -25,7 +26,7 @@ make_initramfs() {
 	rm -rf root && mkdir -p root/bin root/proc root/sys root/dev
 	cp busybox root/bin/
 	for l in sh mount umount mkdir cat grep awk uname poweroff reboot sleep insmod ls dd head od \
-		sync blkdiscard mke2fs; do
+		sync blkdiscard mke2fs ip ping wget sha256sum nc; do
 		ln -sf busybox root/bin/$l
 	done
 	mkdir -p root/lib/modules
@@ -38,7 +39,8 @@ make_initramfs() {
 	mv initramfs.cpio.gz.tmp initramfs.cpio.gz
 }
 
-if [ -s bzImage ] && [ -s vmlinux ] && [ -s busybox ] && [ -s modules/order ]; then
+if [ -s bzImage ] && [ -s vmlinux ] && [ -s busybox ] && [ -s modules/order ] &&
+	[ "$(cat modules/list 2>/dev/null)" = "$MODULES" ]; then
 	[ -s initramfs.cpio.gz ] && [ initramfs.cpio.gz -nt "$INIT" ] || make_initramfs
 	exit 0
 fi
@@ -68,6 +70,7 @@ cp busybox/bin/busybox ../busybox
 rm -rf ../modules
 # shellcheck disable=SC2086
 "$ROOT/scripts/kmodules.sh" "$(echo kernel/lib/modules/*/kernel)" ../modules $MODULES
+echo "$MODULES" >../modules/list
 cd ..
 mv bzImage.tmp bzImage
 mv vmlinux.tmp vmlinux

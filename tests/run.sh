@@ -70,7 +70,7 @@ run_c_test() {
 run_py_test() {
 	local name=$1 line n
 	shift
-	timeout -k 5 900 python3 "$@" >"$TMP/py.out" 2>"$TMP/py.err"
+	timeout -k 5 "${PY_TEST_SECONDS:-900}" python3 "$@" >"$TMP/py.out" 2>"$TMP/py.err"
 	local rc=$?
 	while IFS= read -r line; do
 		case "$line" in

@@ -62,6 +62,15 @@ static int create_pci_devices(struct vm *vm)
 			return -1;
 		}
 	}
+	for (unsigned i = 0; i < vm->cfg.nnets; i++) {
+		struct device_params p = { .config = &vm->cfg.nets[i] };
+
+		if (virtio_net_model.create(vm, &p)) {
+			log_error("cannot create the virtio-net device for --net %s",
+				  vm->cfg.nets[i].spec);
+			return -1;
+		}
+	}
 	if (vm->cfg.pci_testdev && pci_testdev_model.create(vm, &(struct device_params){ 0 })) {
 		log_error("cannot create the pci-testdev device");
 		return -1;

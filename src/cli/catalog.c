@@ -8,6 +8,12 @@ static const struct device_prop debug_exit_props[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
+static const struct device_prop virtio_net_props[] = {
+	{ "netdev", "str", "ID of a netdev to use as a backend", NULL },
+	{ "mac", "str", "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
 static const struct device_prop virtio_blk_props[] = {
 	{ "drive", "str", "Node name or ID of a block device to use as a backend", NULL },
 	{ "serial", "str", NULL, NULL },
@@ -29,6 +35,8 @@ static const struct device_entry devices[] = {
 	  "QEMU's PCI test device: test registers behind a memory and an I/O BAR" },
 	{ "virtio-blk-pci", "PCI", "virtio-blk", NULL, "Storage", virtio_blk_props,
 	  "a raw disk image (--disk PATH[,ro][,serial=S])" },
+	{ "virtio-net-pci", "PCI", "virtio-net", NULL, "Network", virtio_net_props,
+	  "a network card on a tap (--net tap:IFNAME[,mac=M])" },
 	{ "virtio-rng-pci", "PCI", "virtio-rng", NULL, "Misc", NULL,
 	  "the entropy device, from the host's getrandom() (--rng)" },
 };

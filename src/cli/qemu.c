@@ -40,6 +40,11 @@ struct qemu_cmdline {
 		struct disk_config disk;
 	} drive[MAX_DRIVES];
 	unsigned ndrives;
+	struct netdev_def {                    /* -netdev tap, for -device virtio-net-pci */
+		char id[64];
+		char spec[96];                 /* --net's form: tap:IFNAME or tap-fd:N */
+	} netdev[MAX_NETS];
+	unsigned nnetdevs;
 	bool virtio_serial;                    /* -device virtio-serial-pci */
 	const char *virtconsole;               /* -device virtconsole,chardev=: the chardev */
 	char ignore[512];                      /* devices to ignore, comma-separated */
@@ -444,6 +449,158 @@ static int virtio_blk_device(struct qemu_cmdline *q, const char *orig, struct su
 		    drive);
 }
 
+/* ---- -netdev, -nic and virtio-net-pci ---- */
+
+/* One card in --net's form (spec, then ",mac=M" if given). */
+static int add_net(struct qemu_cmdline *q, const char *what, const char *spec, const char *mac)
+{
+	char val[160];
+
+	snprintf(val, sizeof(val), "%s%s%s", spec, mac ? ",mac=" : "", mac ? mac : "");
+	if (config_add_net(q->cfg, val, q->err, q->errlen)) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", q->err);
+		return fail(q, "%s: %s", what, why);
+	}
+	return 0;
+}
+
+/* The tap options of -netdev and -nic: ifname= or fd=, and QEMU's own
+ * that must say what shrike does (no scripts, no vhost-net).  Fills spec;
+ * returns 1 if the key is not one of them. */
+static int tap_option(struct qemu_cmdline *q, const char *orig, const struct subopt *o,
+		      char *spec, size_t len)
+{
+	if (!strcmp(o->key, "ifname")) {
+		snprintf(spec, len, "tap:%s", o->val);
+	} else if (!strcmp(o->key, "fd")) {
+		snprintf(spec, len, "tap-fd:%s", o->val);
+	} else if (!strcmp(o->key, "script") || !strcmp(o->key, "downscript")) {
+		if (strcmp(o->val, "no"))
+			return fail(q, "%s: shrike runs no network scripts: %s=no, with a tap the "
+				    "administrator set up", orig, o->key);
+	} else if (!strcmp(o->key, "vhost")) {
+		if (strcmp(o->val, "off"))
+			return fail(q, "%s: shrike has no vhost-net (its own thread moves the "
+				    "frames): vhost=off", orig);
+	} else if (!strcmp(o->key, "vnet_hdr")) {
+		if (strcmp(o->val, "on"))
+			return fail(q, "%s: shrike's taps carry the virtio-net header: vnet_hdr=on",
+				    orig);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+static int opt_netdev(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	char orig[320], spec[96] = "";
+	const char *id = NULL;
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "-netdev %s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	if (!n || o[0].key || strcmp(o[0].val, "tap"))
+		return fail(q, "%s: shrike's networks are taps: -netdev tap,id=ID,ifname=NAME "
+			    "(or fd=N)", orig);
+	for (unsigned i = 1; i < n; i++) {
+		int r;
+
+		if (o[i].key && !strcmp(o[i].key, "id")) {
+			id = o[i].val;
+			continue;
+		}
+		r = o[i].key ? tap_option(q, orig, &o[i], spec, sizeof(spec)) : 1;
+		if (r < 0)
+			return -1;
+		if (r)
+			return fail(q, "%s: Invalid parameter '%s'", orig, o[i].key ? o[i].key : o[i].val);
+	}
+	if (!id)
+		return fail(q, "%s: Parameter 'id' is missing", orig);
+	if (!spec[0])
+		return fail(q, "%s: shrike opens a tap the administrator made: ifname=NAME or fd=N",
+			    orig);
+	if (q->nnetdevs == MAX_NETS)
+		return fail(q, "%s: shrike takes at most %d network cards", orig, MAX_NETS);
+	snprintf(q->netdev[q->nnetdevs].id, sizeof(q->netdev[0].id), "%s", id);
+	snprintf(q->netdev[q->nnetdevs++].spec, sizeof(q->netdev[0].spec), "%s", spec);
+	return 0;
+}
+
+/* -nic tap,ifname=NAME[,model=virtio-net-pci][,mac=M]: -netdev and -device
+ * in one. */
+static int opt_nic(struct qemu_cmdline *q, char *arg)
+{
+	struct subopt o[MAX_SUBOPTS];
+	char orig[320], spec[96] = "";
+	const char *mac = NULL;
+	unsigned n;
+
+	snprintf(orig, sizeof(orig), "-nic %s", arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	if (!n || o[0].key || strcmp(o[0].val, "tap"))
+		return fail(q, "%s: shrike's networks are taps: -nic tap,ifname=NAME (or fd=N)", orig);
+	for (unsigned i = 1; i < n; i++) {
+		int r;
+
+		if (!o[i].key)
+			return fail(q, "%s: Invalid parameter '%s'", orig, o[i].val);
+		if (!strcmp(o[i].key, "mac")) {
+			mac = o[i].val;
+			continue;
+		}
+		if (!strcmp(o[i].key, "id"))
+			continue;
+		if (!strcmp(o[i].key, "model")) {
+			if (strcmp(o[i].val, "virtio-net-pci") && strcmp(o[i].val, "virtio"))
+				return fail(q, "%s: shrike's network card is virtio-net-pci, not '%s'",
+					    orig, o[i].val);
+			continue;
+		}
+		r = tap_option(q, orig, &o[i], spec, sizeof(spec));
+		if (r < 0)
+			return -1;
+		if (r)
+			return fail(q, "%s: Invalid parameter '%s'", orig, o[i].key);
+	}
+	if (!spec[0])
+		return fail(q, "%s: shrike opens a tap the administrator made: ifname=NAME or fd=N",
+			    orig);
+	return add_net(q, orig, spec, mac);
+}
+
+static int virtio_net_device(struct qemu_cmdline *q, const char *orig, struct subopt *o,
+			     unsigned n)
+{
+	const char *netdev = NULL, *mac = NULL;
+
+	for (unsigned i = 1; i < n; i++) {
+		if (o[i].key && !strcmp(o[i].key, "netdev"))
+			netdev = o[i].val;
+		else if (o[i].key && !strcmp(o[i].key, "mac"))
+			mac = o[i].val;
+		else if (!(o[i].key && !strcmp(o[i].key, "id")))
+			return fail(q, "-device %s: Property 'virtio-net-pci.%s' not found", orig,
+				    o[i].key ? o[i].key : o[i].val);
+	}
+	if (!netdev)
+		return fail(q, "-device %s: shrike's virtio-net-pci needs netdev=ID (a -netdev tap)",
+			    orig);
+	for (unsigned i = 0; i < q->nnetdevs; i++)
+		if (!strcmp(q->netdev[i].id, netdev)) {
+			char what[340];
+
+			snprintf(what, sizeof(what), "-device %s", orig);
+			return add_net(q, what, q->netdev[i].spec, mac);
+		}
+	return fail(q, "-device %s: Property 'virtio-net-pci.netdev' can't find value '%s'", orig,
+		    netdev);
+}
+
 /* ---- -device ---- */
 
 static bool ignored_device(const struct qemu_cmdline *q, const char *name)
@@ -527,6 +684,8 @@ static int opt_device(struct qemu_cmdline *q, char *arg)
 		return debug_exit_props(q, orig, o, n);
 	if (!strcmp(d->name, "virtio-blk-pci"))
 		return virtio_blk_device(q, orig, o, n);
+	if (!strcmp(d->name, "virtio-net-pci"))
+		return virtio_net_device(q, orig, o, n);
 	if (!strcmp(d->name, "virtio-serial-pci") || !strcmp(d->name, "virtconsole"))
 		return virtio_serial_device(q, d->name, orig, o, n);
 	if (n > 1)
@@ -706,6 +865,8 @@ static void usage(void)
 	       "-device isa-debug-exit[,iobase=,iosize=]  -device pc-testdev  -ignore-device NAME\n"
 	       "-drive file=IMG,if=virtio|none[,format=raw,readonly=on,serial=S,id=ID]\n"
 	       "-device virtio-blk-pci,drive=ID[,serial=S]  -device virtio-rng-pci\n"
+	       "-netdev tap,id=ID,ifname=NAME|fd=N[,script=no,downscript=no,vhost=off]\n"
+	       "-device virtio-net-pci,netdev=ID[,mac=M]  -nic tap,ifname=NAME|fd=N[,mac=M]\n"
 	       "-device|-cpu|-machine|-accel|-chardev help   (or ?): what shrike offers\n"
 	       "-no-reboot  -no-shutdown  -S  -s  -gdb tcp::PORT|unix:PATH  -qmp unix:PATH,server=on\n"
 	       "-name NAME  -uuid UUID  -rtc base=utc|localtime|DATE  -global ...  -d guest_errors\n"
@@ -880,7 +1041,8 @@ static const struct qopt options[] = {
 	{ "machine", A_ARG, opt_machine },   { "M", A_ARG, opt_machine },
 	{ "accel", A_ARG, set_accel },       { "enable-kvm", A_NONE, opt_ignored },
 	{ "cpu", A_ARG, opt_cpu },           { "device", A_ARG, opt_device },
-	{ "drive", A_ARG, opt_drive },
+	{ "drive", A_ARG, opt_drive },       { "netdev", A_ARG, opt_netdev },
+	{ "nic", A_ARG, opt_nic },
 	{ "name", A_ARG, opt_name },         { "uuid", A_ARG, opt_uuid },
 	{ "monitor", A_ARG, opt_monitor },   { "qmp", A_ARG, opt_qmp },
 	{ "gdb", A_ARG, opt_gdb },           { "s", A_NONE, set_gdb_default },

@@ -1,6 +1,8 @@
 #include "core/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -187,6 +189,68 @@ static int parse_disk(struct vm_config *cfg, char *val, char *err, size_t errlen
 	return 0;
 }
 
+/* "52:54:00:12:34:56" into mac; -1 if malformed or multicast. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 || strlen(s) != 17 || (b[0] & 1))
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+/* --net tap:IFNAME[,mac=M] | tap-fd:N[,mac=M]: a virtio-net card on a tap
+ * the administrator made (or a descriptor passed in, as libvirt does). */
+int config_add_net(struct vm_config *cfg, char *val, char *err, size_t errlen)
+{
+	struct net_backend_config *n;
+	char *save = NULL, *item, *backend, *end;
+
+	if (cfg->nnets == MAX_NETS) {
+		err_set(err, errlen, "--net: at most %d cards", MAX_NETS);
+		return -1;
+	}
+	n = &cfg->nets[cfg->nnets];
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	snprintf(n->spec, sizeof(n->spec), "%s", val);
+	backend = strtok_r(val, ",", &save);
+	if (!backend) {
+		err_set(err, errlen, "--net: expected tap:IFNAME[,mac=M] or tap-fd:N[,mac=M]");
+		return -1;
+	}
+	if (!strncmp(backend, "tap:", 4) && backend[4] && strlen(backend + 4) < sizeof(n->ifname)) {
+		memcpy(n->ifname, backend + 4, strlen(backend + 4));
+	} else if (!strncmp(backend, "tap-fd:", 7) && backend[7]) {
+		long fd = strtol(backend + 7, &end, 10);
+
+		if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
+			err_set(err, errlen, "--net %s: no open descriptor %s", n->spec, backend + 7);
+			return -1;
+		}
+		n->fd = (int)fd;
+	} else {
+		err_set(err, errlen, "--net %s: expected tap:IFNAME (at most %zu characters) or "
+			"tap-fd:N", n->spec, sizeof(n->ifname) - 1);
+		return -1;
+	}
+	while ((item = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(item, "mac=", 4) && !parse_mac(item + 4, n->mac)) {
+			n->mac_set = true;
+		} else {
+			err_set(err, errlen, "--net %s: unknown or malformed option '%s' (mac=M, a "
+				"unicast address like 52:54:00:12:34:56)", n->spec, item);
+			return -1;
+		}
+	}
+	cfg->nnets++;
+	return 0;
+}
+
 static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char *err,
 			size_t errlen)
 {
@@ -278,6 +342,9 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 			return -1;
 		}
 		cfg->console_virtio = !strcmp(val, "virtio");
+	} else if (!strcmp(opt, "--net")) {
+		if (config_add_net(cfg, val, err, errlen))
+			return -1;
 	} else if (!strcmp(opt, "--disk")) {
 		if (parse_disk(cfg, val, err, errlen))
 			return -1;

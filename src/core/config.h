@@ -35,6 +35,17 @@ struct disk_config {
 	char serial[21];           /* VIRTIO_BLK_ID_BYTES, not NUL-terminated when full */
 };
 
+#define MAX_NETS 4
+
+/* --net tap:IFNAME[,mac=M] | tap-fd:N[,mac=M]: a virtio-net card. */
+struct net_backend_config {
+	char spec[96];             /* as given (cut), for messages */
+	char ifname[16];           /* IFNAMSIZ; empty with a descriptor */
+	int fd;                    /* tap-fd:N, else -1 */
+	bool mac_set;
+	uint8_t mac[6];            /* mac_set, or derived from the VM's UUID */
+};
+
 #define MAX_SNAPSHOT_DIRS 4
 
 struct vm_config {
@@ -66,6 +77,8 @@ struct vm_config {
 	bool pci_testdev;          /* QEMU's pci-testdev */
 	struct disk_config disks[MAX_DISKS];   /* --disk, virtio-blk */
 	unsigned ndisks;
+	struct net_backend_config nets[MAX_NETS];  /* --net, virtio-net */
+	unsigned nnets;
 	bool rng;                  /* --rng, virtio-rng */
 	bool console_virtio;       /* --console virtio: hvc0 takes the console's input */
 	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
@@ -101,6 +114,10 @@ void config_defaults(struct vm_config *cfg);
 /* Parses "run" options (argv[0] is the first option).  Returns 0, or -1
  * with a one-line message in err. */
 int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* --net's value (tap:IFNAME[,mac=M] | tap-fd:N[,mac=M], changed in
+ * place): one more card.  0, or -1 with a message in err. */
+int config_add_net(struct vm_config *cfg, char *val, char *err, size_t errlen);
 
 /* Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".  -1 if malformed. */
 int parse_uuid(const char *s, uint8_t out[16]);

@@ -1,6 +1,7 @@
 #include "core/sandbox.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -64,6 +65,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI,
 	KVM_IOEVENTFD,                          /* a virtio BAR moved */
 	TCGETS, TCSETS, TCSETSW, TCSETSF,       /* the terminal, restored on a fatal signal */
+	TUNSETOFFLOAD,                          /* virtio-net: what the driver takes */
 };
 
 /* The main thread also saves and resets the VM's irqchip and clock. */

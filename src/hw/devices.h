@@ -59,6 +59,8 @@ extern const struct device_model virtio_blk_model;
  * BAR. */
 extern const struct device_model pci_testdev_model;
 extern const struct device_model virtio_rng_model;
+/* virtio-net on a tap (params: config = a struct net_backend_config). */
+extern const struct device_model virtio_net_model;
 /* virtio-console (--console virtio): hvc0 on the console's backend
  * (params: chardev). */
 extern const struct device_model virtio_console_model;

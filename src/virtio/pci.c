@@ -440,6 +440,11 @@ static void *io_thread(void *arg)
 	pfd[vd->nqueues] = (struct pollfd){ .fd = vd->stop_fd, .events = POLLIN };
 	pfd[vd->nqueues + 1] = (struct pollfd){ .fd = extra, .events = POLLIN };
 	for (;;) {
+		if (extra >= 0 && vd->ops->poll_events) {
+			pthread_mutex_lock(&vd->lock);
+			pfd[vd->nqueues + 1].events = vd->ops->poll_events(vd->dev, vd);
+			pthread_mutex_unlock(&vd->lock);
+		}
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -451,6 +456,13 @@ static void *io_thread(void *arg)
 		for (unsigned q = 0; q < vd->nqueues; q++)
 			if (pfd[q].revents & POLLIN)
 				serve_queue(vd, q);
+		if (pfd[vd->nqueues + 1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			/* The backend broke (a tap deleted under the device):
+			 * waiting on it again would return at once, forever. */
+			log_error("%s: its backend failed; the device's input stops", vd->ops->name);
+			pfd[vd->nqueues + 1].fd = -1;
+			extra = -1;
+		}
 		if (extra >= 0 && (pfd[vd->nqueues + 1].revents & POLLIN)) {
 			pthread_mutex_lock(&vd->lock);
 			vd->ops->poll_ready(vd->dev, vd);

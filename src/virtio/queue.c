@@ -223,6 +223,19 @@ bool virtq_more_after_enabling_notify(struct virtqueue *q, const struct guest_me
 	return load16(q->avail + 1) != q->last_avail;
 }
 
+bool virtq_more_after_next_notify(struct virtqueue *q)
+{
+	uint16_t idx;
+
+	if (!q->used || q->broken)
+		return false;
+	idx = load16(q->avail + 1);
+	if (q->event_idx)
+		store16(q->used + 2 + 4 * q->size, idx);             /* avail_event */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(q->avail + 1) != idx;
+}
+
 /* Copies between buf and the segments iov[0..count), starting `off` bytes
  * into them: into the segments if `into`, else out of them. */
 static size_t copy_segments(const struct iovec *iov, unsigned count, size_t off, uint8_t *buf,

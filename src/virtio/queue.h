@@ -78,6 +78,11 @@ bool virtq_should_notify(struct virtqueue *q, const struct guest_mem *mem);
 /* With EVENT_IDX: tells the driver which avail index will be looked at
  * next, then says whether more arrived meanwhile (look again if so). */
 bool virtq_more_after_enabling_notify(struct virtqueue *q, const struct guest_mem *mem);
+/* Like it, for a device that left chains in the ring because they are not
+ * enough (a frame needs more receive buffers): asks to be notified at the
+ * driver's next addition, not at what is there already; true if one came
+ * meanwhile. */
+bool virtq_more_after_next_notify(struct virtqueue *q);
 
 /* Copies up to n bytes of the chain's readable part, from byte `off`. */
 size_t virtq_read(const struct virtq_chain *c, size_t off, void *buf, size_t n);

@@ -68,6 +68,10 @@ struct virtio_ops {
 	 * the device lock). */
 	int (*poll_fd)(void *dev);
 	void (*poll_ready)(void *dev, struct virtio_dev *vd);
+	/* Optional, under the device lock: the events to wait for on that
+	 * descriptor now (0: none, while the device cannot take its input);
+	 * POLLIN without it. */
+	short (*poll_events)(void *dev, const struct virtio_dev *vd);
 	/* Optional, under the device lock: requests still in flight (a save
 	 * waits until none is). */
 	unsigned (*inflight)(void *dev);

@@ -15,7 +15,10 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 ROOT=$PWD
 INIT=$ROOT/tests/nested/init
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] && [ "$OUT/initrd.cpio.gz" -nt "$INIT" ]; then
+# tun: the network tests' taps.  A different list makes the initrd again.
+MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun"
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] && [ "$OUT/initrd.cpio.gz" -nt "$INIT" ] &&
+	[ "$(cat "$OUT/modules.list" 2>/dev/null)" = "$MODULES" ]; then
 	exit 0
 fi
 busybox=$(command -v busybox || true)
@@ -42,7 +45,8 @@ kver=$(ls kernel/lib/modules)
 moddir=kernel/lib/modules/$kver/kernel
 
 mkdir -p root/bin root/proc root/sys root/dev root/host root/ctl root/work root/ovl root/newroot
-"$ROOT/scripts/kmodules.sh" "$moddir" root/lib/modules virtio_pci 9pnet_virtio 9p overlay kvm-amd
+# shellcheck disable=SC2086
+"$ROOT/scripts/kmodules.sh" "$moddir" root/lib/modules $MODULES
 cp "$busybox" root/bin/busybox
 for l in sh mount umount mkdir insmod cat echo poweroff sync ip chroot sleep grep; do
 	ln -sf busybox root/bin/$l
@@ -53,3 +57,4 @@ chmod 755 root/init
 cp kernel/boot/vmlinuz-* "$OUT/vmlinuz.tmp"
 mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 mv "$OUT/initrd.cpio.gz.tmp" "$OUT/initrd.cpio.gz"
+echo "$MODULES" >"$OUT/modules.list"

@@ -37,6 +37,9 @@ suite_cli() {
 	usage_error cli_cpus_zero "--cpus" run --kernel "$K/hello.elf" --cpus 0
 	usage_error cli_bad_sync_mode "unknown value" run --kernel "$K/hello.elf" --sync eager
 	usage_error cli_missing_initrd "cannot open" run --kernel "$K/hello.elf" --initrd "$TMP/none"
+	usage_error cli_net_not_a_tap "expected tap:IFNAME" run --kernel "$K/hello.elf" --net user
+	usage_error cli_net_closed_fd "no open descriptor 9999" run --kernel "$K/hello.elf" --net tap-fd:9999
+	usage_error cli_net_bad_mac "mac=M" run --kernel "$K/hello.elf" --net tap:t0,mac=ff:ff:ff:ff:ff:ff
 	if have_kvm; then
 		usage_error cli_cpus_above_kvm_limit "exceeds KVM's limit" run --kernel "$K/hello.elf" --cpus 100000
 	else

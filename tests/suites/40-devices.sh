@@ -77,18 +77,38 @@ t_pc_testdev() {
 }
 
 # A hostile virtio driver (guest/tests/virtiofuzz.c) against a disk, the
-# entropy device and the console: random resets, features, queue sizes,
+# entropy device, the console and a network card: random resets, features, queue sizes,
 # ring addresses and descriptors, notifications on every queue.  shrike
 # stays up, sanitizer-clean, and every device still answers; the image
 # outside the disk is never written (its size is unchanged).
 t_virtio_hostile_driver() {
-	local seed
+	local seed net=() ns="shrike-vfuzz-$$" saved=$SHRIKE real=$SHRIKE
 	truncate -s 4M "$TMP/vfuzz.img"
+	# A network card too, on a tap in a namespace of the test's own (root
+	# and iproute2 needed; without them the card is left out, said so).
+	if [ "$(id -u)" = 0 ] && ip netns add "$ns" 2>/dev/null; then
+		if ip -n "$ns" tuntap add dev tap0 mode tap 2>/dev/null; then
+			case $real in /*) ;; *) real=$PWD/$real ;; esac
+			printf '#!/bin/sh\nexec ip netns exec %s "%s" "$@"\n' "$ns" "$real" >"$TMP/shrike-in-ns"
+			chmod +x "$TMP/shrike-in-ns"
+			SHRIKE=$TMP/shrike-in-ns
+			net=(--net tap:tap0)
+		fi
+	fi
 	for seed in 1 2; do
 		run_vm 180 --kernel "$K/virtiofuzz.elf" --cmdline "rounds=300 seed=$seed" \
-			--disk "$TMP/vfuzz.img" --rng --console virtio
+			--disk "$TMP/vfuzz.img" --rng --console virtio "${net[@]}"
 		expect "virtio_hostile_driver_seed$seed" 0 "every device resets and answers" PASS
+		if [ ${#net[@]} -eq 0 ]; then
+			skip "virtio_hostile_driver_net_seed$seed" "a tap in a namespace needs root and iproute2"
+		elif grep -q "on 4 devices" "$TMP/out"; then
+			pass "virtio_hostile_driver_net_seed$seed"
+		else
+			fail "virtio_hostile_driver_net_seed$seed" "not 4 devices: $(grep -a -m1 rounds "$TMP/out")"
+		fi
 	done
+	SHRIKE=$saved
+	ip netns del "$ns" 2>/dev/null
 	[ "$(stat -c %s "$TMP/vfuzz.img")" = 4194304 ] && pass virtio_hostile_driver_disk_size_kept ||
 		fail virtio_hostile_driver_disk_size_kept "$(stat -c %s "$TMP/vfuzz.img") bytes"
 }

@@ -118,6 +118,22 @@ qemu_listings() {
 	qemu_expect qemu_virtio_blk_unknown_drive 1 \
 		"qemu-system-x86_64: -device virtio-blk-pci,drive=d9: Property 'virtio-blk-pci.drive' can't find value 'd9'" \
 		"$q" -device virtio-blk-pci,drive=d9 -kernel "$K/hello.elf"
+	# Network cards: taps only, no scripts, no vhost-net, QEMU's property errors.
+	qemu_expect qemu_netdev_user_refused 1 \
+		"qemu-system-x86_64: -netdev user,id=n0: shrike's networks are taps: -netdev tap,id=ID,ifname=NAME (or fd=N)" \
+		"$q" -netdev user,id=n0 -kernel "$K/hello.elf"
+	qemu_expect qemu_netdev_vhost_refused 1 \
+		"qemu-system-x86_64: -netdev tap,id=n0,ifname=t0,vhost=on: shrike has no vhost-net (its own thread moves the frames): vhost=off" \
+		"$q" -netdev tap,id=n0,ifname=t0,vhost=on -kernel "$K/hello.elf"
+	qemu_expect qemu_netdev_script_refused 1 \
+		"qemu-system-x86_64: -netdev tap,id=n0,ifname=t0,script=/etc/qemu-ifup: shrike runs no network scripts: script=no, with a tap the administrator set up" \
+		"$q" -netdev tap,id=n0,ifname=t0,script=/etc/qemu-ifup -kernel "$K/hello.elf"
+	qemu_expect qemu_virtio_net_unknown_netdev 1 \
+		"qemu-system-x86_64: -device virtio-net-pci,netdev=n9: Property 'virtio-net-pci.netdev' can't find value 'n9'" \
+		"$q" -device virtio-net-pci,netdev=n9 -kernel "$K/hello.elf"
+	qemu_expect qemu_nic_model_refused 1 \
+		"qemu-system-x86_64: -nic tap,ifname=t0,model=e1000: shrike's network card is virtio-net-pci, not 'e1000'" \
+		"$q" -nic tap,ifname=t0,model=e1000 -kernel "$K/hello.elf"
 	qemu_expect qemu_err_unknown_device_help 1 \
 		"qemu-system-x86_64: -device foo,help: Device 'foo' not found" \
 		"$q" -device foo,help

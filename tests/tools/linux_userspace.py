@@ -65,13 +65,17 @@ class Stalled(Failure):
     """The guest made no progress in time (see booted())."""
 
 
+class Skipped(Exception):
+    """The case cannot run here (why)."""
+
+
 class Guest:
     """shrike running Linux, its serial output in a file."""
 
-    def __init__(self, name, kernel, cpus, mode, extra=(), kargs=''):
+    def __init__(self, name, kernel, cpus, mode, extra=(), kargs='', prefix=()):
         self.out = os.path.join(TMP, name + '.out')
         self.err = os.path.join(TMP, name + '.err')
-        argv = [SHRIKE, 'run', '--serial', 'file:' + self.out] + list(extra)
+        argv = list(prefix) + [SHRIKE, 'run', '--serial', 'file:' + self.out] + list(extra)
         if kernel:   # else a restore (--incoming in extra)
             argv += ['--kernel', os.path.join(IMG, kernel), '--cpus', str(cpus), '--memory', '256M',
                      '--initrd', os.path.join(IMG, 'initramfs.cpio.gz')]
@@ -154,13 +158,13 @@ def booted(start, what):
                   flush=True)
 
 
-def ran_to_end(name, cpus, mode, extra, kargs='', prepare=None):
+def ran_to_end(name, cpus, mode, extra, kargs='', prepare=None, prefix=()):
     """Boots vmlinux in `mode` until shrike ends (tried again if it
     stalls); returns the Guest and shrike's status."""
     def start():
         if prepare:
             prepare()
-        g = Guest(name, 'vmlinux', cpus, mode, extra, kargs)
+        g = Guest(name, 'vmlinux', cpus, mode, extra, kargs, prefix)
         try:
             return g, g.finish(ATTEMPT_SECONDS)
         finally:
@@ -436,6 +440,76 @@ def console(name, extra):
             status, missing, text[-300:], stats[-300:]))
 
 
+class NetNamespace:
+    """A network namespace of this test's own (never the host's network)
+    with a tap, tap0, whose host end is 10.0.2.2/24, and netpeer.py serving
+    a 64 MiB blob of random bytes there.  Removed, with everything in it, on
+    exit."""
+
+    def __init__(self, name):
+        self.ns = 'shrike-%d-%s' % (os.getpid(), name)
+        self.blob = os.path.join(TMP, name + '.blob')
+        self.peer = None
+
+    def ip(self, *args):
+        subprocess.run(['ip', '-n', self.ns] + list(args), check=True, capture_output=True)
+
+    def __enter__(self):
+        subprocess.run(['ip', 'netns', 'add', self.ns], check=True, capture_output=True)
+        try:
+            self.ip('link', 'set', 'lo', 'up')
+            self.ip('tuntap', 'add', 'dev', 'tap0', 'mode', 'tap')
+            self.ip('addr', 'add', '10.0.2.2/24', 'dev', 'tap0')
+            self.ip('link', 'set', 'tap0', 'up')
+            with open(self.blob, 'wb') as f:
+                f.write(os.urandom(64 << 20))
+            self.peer = subprocess.Popen(
+                ['ip', 'netns', 'exec', self.ns, sys.executable,
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)), 'netpeer.py'),
+                 '10.0.2.2', '8000', self.blob], stdout=subprocess.PIPE, text=True)
+            if self.peer.stdout.readline().strip() != 'ready':
+                raise Failure('netpeer.py did not start')
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.peer and self.peer.poll() is None:
+            self.peer.kill()
+            self.peer.wait()
+        subprocess.run(['ip', 'netns', 'del', self.ns], capture_output=True)
+
+    def prefix(self):
+        return ['ip', 'netns', 'exec', self.ns]
+
+
+def net(name, cpus, extra):
+    """virtio-net through Linux's driver on a tap in a namespace of the
+    test's own: the guest takes the MAC given, pings the host end 100 times
+    without a loss, fetches a 64 MiB file over HTTP whose SHA-256 matches,
+    and sends it back whole over TCP (the host's SHA-256 of what arrived
+    matches too); --stats counts the frames."""
+    import hashlib
+    if os.geteuid() != 0:
+        raise Skipped('needs root for a network namespace and a tap')
+    with NetNamespace(name) as ns:
+        g, status = ran_to_end(name, cpus, 'net', ['--net', 'tap:tap0,mac=52:54:00:5a:11:7e',
+                                                   '--stats'] + extra,
+                               prefix=ns.prefix())
+        with open(ns.blob, 'rb') as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+    text = g.text().replace('\r', '')
+    expect = ['SHRIKE-NET-MAC 52:54:00:5a:11:7e', '100 packets transmitted, 100 packets received, '
+              '0% packet loss', 'SHRIKE-NET-GET %s  /tmp/blob' % want,
+              'SHRIKE-NET-SENT %s 0' % want]
+    missing = [w for w in expect if w not in text]
+    stats = re.search(r'tap:tap0\S*: received (\d+) frames .* sent (\d+) frames', g.stderr())
+    if status != 0 or missing or not stats:
+        raise Failure('status %s, missing %r; output ends %r; stderr ends %r' % (
+            status, missing, text[-400:], g.stderr()[-300:]))
+
+
 CASES = [
     ('linux_user_pvh_1cpu', lambda: commands('pvh1', 'vmlinux', 1, [])),
     ('linux_user_pvh_2cpu', lambda: commands('pvh2', 'vmlinux', 2, [])),
@@ -461,6 +535,7 @@ CASES = [
     ('linux_virtio_intx', lambda: virtio('virtio-intx', 1, [], intx=True)),
     ('linux_virtio_intx_kernel_irqchip_2cpu',
      lambda: virtio('virtio-intx2k', 2, ['--irqchip', 'kernel'], intx=True)),
+    ('linux_virtio_net', lambda: net('net1', 1, [])),
 ]
 
 
@@ -493,6 +568,8 @@ def main():
         try:
             run_case(name, fn)
             result('PASS', name)
+        except Skipped as e:
+            result('SKIP', name, str(e))
         except Failure as e:
             result('FAIL', name, str(e).replace('\n', ' ')[:600])
         except Exception as e:  # a bug in the test itself is a failure too

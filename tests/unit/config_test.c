@@ -76,10 +76,34 @@ static void bad_options(void)
 	CHECK(parse(&c, "stray", NULL, NULL) < 0);
 }
 
+/* --net: a tap by name or an open descriptor, a unicast MAC. */
+static void net_cards(void)
+{
+	struct vm_config c;
+
+	CHECK_EQ(parse(&c, "--net", "tap:tap0,mac=52:54:00:ab:cd:ef", "--net=tap-fd:2"), 0);
+	CHECK_EQ(c.nnets, 2);
+	CHECK(!strcmp(c.nets[0].ifname, "tap0") && c.nets[0].fd == -1 && c.nets[0].mac_set);
+	CHECK_EQ(c.nets[0].mac[0], 0x52);
+	CHECK_EQ(c.nets[0].mac[5], 0xef);
+	CHECK(!strcmp(c.nets[0].spec, "tap:tap0,mac=52:54:00:ab:cd:ef"));
+	CHECK(c.nets[1].fd == 2 && !c.nets[1].ifname[0] && !c.nets[1].mac_set);
+	CHECK(parse(&c, "--net", "tap:tap0,mac=53:54:00:ab:cd:ef", NULL) < 0);   /* multicast */
+	CHECK_CONTAINS(err, "mac=");
+	CHECK(parse(&c, "--net", "tap:tap0,mac=52:54:00:ab:cd", NULL) < 0);
+	CHECK(parse(&c, "--net", "tap:a-name-far-too-long", NULL) < 0);
+	CHECK_CONTAINS(err, "at most 15");
+	CHECK(parse(&c, "--net", "tap-fd:9999", NULL) < 0);
+	CHECK_CONTAINS(err, "no open descriptor");
+	CHECK(parse(&c, "--net", "user", NULL) < 0);
+	CHECK_CONTAINS(err, "expected tap:IFNAME");
+}
+
 int main(void)
 {
 	RUN(sizes);
 	RUN(options);
 	RUN(bad_options);
+	RUN(net_cards);
 	return check_failures ? 1 : 0;
 }

@@ -1,0 +1,516 @@
+/*
+ * virtio-net (virtio 1.2, 5.1) on a tap device: one receive and one
+ * transmit queue, the MAC address and link status in the configuration,
+ * the virtio-net header passed through to the tap (IFF_VNET_HDR, 12 bytes,
+ * the virtio 1 layout), so checksum offload and TSO work both ways, and
+ * mergeable receive buffers.
+ *
+ * Both directions run on the device's I/O thread: transmit when the driver
+ * notifies the transmit queue (each chain goes to the tap in one writev,
+ * straight from guest memory); receive when the tap is readable and the
+ * driver has posted buffers (the thread stops polling the tap while it has
+ * none, and a notification of the receive queue starts it again).  A frame
+ * is read from the tap into a staging buffer, then spread over as many
+ * receive buffers as it needs (num_buffers in its header).
+ *
+ * The tap is the user's: named (TUNSETIFF on /dev/net/tun, so it must
+ * exist or shrike must be allowed to create it) or an open descriptor
+ * passed in (`tap-fd:N`, as libvirt does).  What the tap may hand the
+ * guest (TUNSETOFFLOAD) follows the features the driver accepted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+#include "base/stream.h"
+#include "virtio/virtio.h"
+
+#define NET_F_CSUM       0
+#define NET_F_GUEST_CSUM 1
+#define NET_F_MAC        5
+#define NET_F_GUEST_TSO4 7
+#define NET_F_GUEST_TSO6 8
+#define NET_F_GUEST_ECN  9
+#define NET_F_HOST_TSO4  11
+#define NET_F_HOST_TSO6  12
+#define NET_F_HOST_ECN   13
+#define NET_F_MRG_RXBUF  15
+#define NET_F_STATUS     16
+
+#define NET_S_LINK_UP    1
+
+#define RXQ 0
+#define TXQ 1
+
+#define HDR_LEN    12u                  /* struct virtio_net_hdr_v1 */
+#define FRAME_MAX  (HDR_LEN + 65550u)   /* the largest GSO frame the tap hands over */
+#define QUEUE_MAX  256
+
+struct net_config {            /* 5.1.4, little endian */
+	uint8_t mac[6];
+	uint16_t status;
+	uint16_t max_virtqueue_pairs;
+} __attribute__((packed));
+
+/* A receive buffer taken for the frame being delivered. */
+struct rx_buf {
+	uint16_t head;
+	unsigned first, niov;          /* its writable segments in net.iov */
+};
+
+struct net {
+	struct virtio_dev *vd;
+	const struct net_backend_config *cfg;
+	int tap;
+	struct net_config config;
+	unsigned offloads;             /* TUNSETOFFLOAD flags in force */
+	bool offloads_set;
+	bool rx_blocked;               /* a frame waits for receive buffers */
+	size_t pending;                /* bytes of that frame in `frame` */
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, rx_dropped, tx_dropped;
+	struct virtq_chain chain;
+	struct iovec iov[VIRTQ_MAX_SEGS];
+	struct rx_buf bufs[QUEUE_MAX];
+	uint8_t frame[FRAME_MAX];
+};
+
+static bool running(const struct virtio_dev *vd, unsigned q)
+{
+	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	       vd->vq[q].enabled && !vd->vq[q].broken;
+}
+
+/* ---- transmit ---- */
+
+static void transmit(struct net *n, struct virtio_dev *vd)
+{
+	struct virtqueue *q = &vd->vq[TXQ];
+	char err[160];
+	int r;
+
+	if (!running(vd, TXQ))
+		return;
+	do {
+		while ((r = virtq_pop(q, &vd->vm->mem, &n->chain, err, sizeof(err))) > 0) {
+			struct virtq_chain *c = &n->chain;
+
+			/* A frame is the header and at least an Ethernet header. */
+			if (c->read_len < HDR_LEN + 14 || c->read_len > FRAME_MAX) {
+				log_guest(&vd->rl, "virtio-net: a %zu-byte frame to send, dropped",
+					  c->read_len);
+				n->tx_dropped++;
+			} else if (writev(n->tap, c->iov, (int)c->nread) < 0) {
+				n->tx_dropped++;       /* the tap's queue is full: as a wire would */
+			} else {
+				n->tx_frames++;
+				n->tx_bytes += c->read_len - HDR_LEN;
+			}
+			virtq_push(q, &vd->vm->mem, c->head, 0);
+		}
+		if (r < 0) {
+			virtio_needs_reset(vd, err);
+			return;
+		}
+		virtio_queue_done(vd, q);
+	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
+}
+
+/* ---- receive ---- */
+
+/* What the tap may hand over: only what the driver said it takes. */
+static void apply_offloads(struct net *n, struct virtio_dev *vd)
+{
+	unsigned want = 0;
+
+	if (virtio_has(vd, NET_F_GUEST_CSUM)) {
+		want |= TUN_F_CSUM;
+		if (virtio_has(vd, NET_F_GUEST_TSO4))
+			want |= TUN_F_TSO4;
+		if (virtio_has(vd, NET_F_GUEST_TSO6))
+			want |= TUN_F_TSO6;
+		if ((want & (TUN_F_TSO4 | TUN_F_TSO6)) && virtio_has(vd, NET_F_GUEST_ECN))
+			want |= TUN_F_TSO_ECN;
+	}
+	if (n->offloads_set && want == n->offloads)
+		return;
+	if (ioctl(n->tap, TUNSETOFFLOAD, (unsigned long)want) < 0)
+		log_limited(&vd->rl, "virtio-net: TUNSETOFFLOAD 0x%x: %s", want, strerror(errno));
+	n->offloads = want;
+	n->offloads_set = true;
+}
+
+/* Puts back the chains taken for a frame that cannot go yet. */
+static void unpop(struct virtqueue *q, unsigned n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+	q->requests -= n;
+}
+
+/* Takes receive buffers until their room holds the staged frame (one
+ * buffer without mergeable buffers): their writable segments end up in
+ * n->iov, their heads and segment counts in bufs.  The number taken, 0 if
+ * the driver has not posted enough yet (nothing is kept), -1 if the ring
+ * is malformed. */
+static int take_buffers(struct net *n, struct virtio_dev *vd, struct rx_buf *bufs)
+{
+	struct virtqueue *q = &vd->vq[RXQ];
+	unsigned max = virtio_has(vd, NET_F_MRG_RXBUF) ? q->size : 1, taken = 0, niov = 0;
+	size_t room = 0;
+	char err[160];
+
+	while (room < n->pending && taken < max) {
+		struct virtq_chain *c = &n->chain;
+		int r = virtq_pop(q, &vd->vm->mem, c, err, sizeof(err));
+
+		if (r < 0) {
+			virtio_needs_reset(vd, err);
+			return -1;
+		}
+		if (r == 0 || niov + c->nwrite > VIRTQ_MAX_SEGS) {
+			unpop(q, taken + (unsigned)r);
+			return 0;
+		}
+		if (!taken && c->write_len < HDR_LEN) {
+			virtio_needs_reset(vd, "a receive buffer smaller than the virtio-net header");
+			return -1;
+		}
+		memcpy(&n->iov[niov], &c->iov[c->nread], c->nwrite * sizeof(struct iovec));
+		bufs[taken++] = (struct rx_buf){ .head = c->head, .first = niov, .niov = c->nwrite };
+		niov += c->nwrite;
+		room += c->write_len;
+	}
+	return (int)taken;
+}
+
+/* Copies [off, off + len) of the staged frame into buffer b's segments. */
+static void fill(struct net *n, const struct rx_buf *b, size_t off, size_t len)
+{
+	for (unsigned i = b->first; i < b->first + b->niov && len; i++) {
+		size_t l = n->iov[i].iov_len < len ? n->iov[i].iov_len : len;
+
+		memcpy(n->iov[i].iov_base, n->frame + off, l);
+		off += l;
+		len -= l;
+	}
+}
+
+static size_t room_of(const struct net *n, const struct rx_buf *b)
+{
+	size_t room = 0;
+
+	for (unsigned i = b->first; i < b->first + b->niov; i++)
+		room += n->iov[i].iov_len;
+	return room;
+}
+
+/* The staged frame to the driver: true when it is done with (delivered,
+ * or dropped as too large for the buffers the driver posts), false when
+ * it must wait for more buffers. */
+static bool deliver(struct net *n, struct virtio_dev *vd)
+{
+	struct virtqueue *q = &vd->vq[RXQ];
+	int taken = take_buffers(n, vd, n->bufs);
+	size_t room = 0, off = 0;
+	uint16_t nb;
+
+	if (taken < 0)
+		return true;
+	if (taken == 0)
+		return false;
+	for (int i = 0; i < taken; i++)
+		room += room_of(n, &n->bufs[i]);
+	if (room < n->pending) {
+		/* One buffer too small (without mergeable buffers), or a whole
+		 * ring too small: the frame is lost, the buffers kept. */
+		unpop(q, (unsigned)taken);
+		n->rx_dropped++;
+		return true;
+	}
+	nb = (uint16_t)taken;
+	memcpy(n->frame + 10, &nb, sizeof(nb));          /* num_buffers */
+	for (int i = 0; i < taken; i++) {
+		size_t len = n->pending - off, here = room_of(n, &n->bufs[i]);
+
+		if (len > here)
+			len = here;
+		fill(n, &n->bufs[i], off, len);
+		virtq_push(q, &vd->vm->mem, n->bufs[i].head, (uint32_t)len);
+		off += len;
+	}
+	n->rx_frames++;
+	n->rx_bytes += n->pending - HDR_LEN;
+	return true;
+}
+
+/* Frames from the tap while the driver has buffers for them. */
+static void receive(struct net *n, struct virtio_dev *vd)
+{
+	struct virtqueue *q = &vd->vq[RXQ];
+	bool delivered = false;
+
+	if (!running(vd, RXQ))
+		return;
+	apply_offloads(n, vd);
+	for (;;) {
+		if (!n->pending) {
+			ssize_t r = read(n->tap, n->frame, FRAME_MAX);
+
+			if (r < 0)
+				break;                 /* EAGAIN: nothing more for now */
+			if ((size_t)r < HDR_LEN + 14) {
+				n->rx_dropped++;
+				continue;
+			}
+			n->pending = (size_t)r;
+		}
+		if (!deliver(n, vd)) {
+			/* Wait for more buffers; look again if some came meanwhile. */
+			if (!virtq_more_after_next_notify(q)) {
+				n->rx_blocked = true;
+				break;
+			}
+			continue;
+		}
+		n->pending = 0;
+		delivered = true;
+		if (!running(vd, RXQ))
+			break;
+	}
+	if (delivered)
+		virtio_queue_done(vd, q);
+}
+
+static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
+{
+	struct net *n = dev;
+
+	if (q == TXQ) {
+		transmit(n, vd);
+	} else {
+		n->rx_blocked = false;         /* new buffers: the tap may be read again */
+		receive(n, vd);
+	}
+}
+
+/* The I/O thread polls the tap only while frames can go somewhere. */
+static int tap_fd(void *dev)
+{
+	return ((struct net *)dev)->tap;
+}
+
+static short tap_events(void *dev, const struct virtio_dev *vd)
+{
+	const struct net *n = dev;
+
+	return running(vd, RXQ) && !n->rx_blocked ? POLLIN : 0;
+}
+
+static void tap_ready(void *dev, struct virtio_dev *vd)
+{
+	receive(dev, vd);
+}
+
+static void net_dev_reset(void *dev)
+{
+	struct net *n = dev;
+
+	n->pending = 0;                /* a staged frame is lost, as on a wire */
+	n->rx_blocked = false;
+	n->offloads_set = false;
+}
+
+static void config_read(void *dev, unsigned off, void *buf, unsigned n)
+{
+	struct net *nd = dev;
+
+	memcpy(buf, (const uint8_t *)&nd->config + off, n);
+}
+
+static const struct virtio_ops net_ops = {
+	.name = "virtio-net",
+	.device_id = 1,
+	.pci_class = 0x020000,
+	.queue_max = QUEUE_MAX,
+	.features = 1ull << NET_F_CSUM | 1ull << NET_F_GUEST_CSUM | 1ull << NET_F_MAC |
+		    1ull << NET_F_GUEST_TSO4 | 1ull << NET_F_GUEST_TSO6 | 1ull << NET_F_GUEST_ECN |
+		    1ull << NET_F_HOST_TSO4 | 1ull << NET_F_HOST_TSO6 | 1ull << NET_F_HOST_ECN |
+		    1ull << NET_F_MRG_RXBUF | 1ull << NET_F_STATUS,
+	.config_read = config_read,
+	.config_size = sizeof(struct net_config),
+	.handle_queue = handle_queue,
+	.reset = net_dev_reset,
+	.poll_fd = tap_fd,
+	.poll_events = tap_events,
+	.poll_ready = tap_ready,
+};
+
+/* ---- the tap ---- */
+
+static int open_tap(struct net *n)
+{
+	const struct net_backend_config *c = n->cfg;
+	int hdr = HDR_LEN, fl;
+	struct ifreq ifr;
+
+	if (c->fd >= 0) {
+		n->tap = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+		if (n->tap < 0) {
+			log_error("--net tap-fd:%d: %s", c->fd, strerror(errno));
+			return -1;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(n->tap, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_TAP) ||
+		    !(ifr.ifr_flags & IFF_VNET_HDR)) {
+			log_error("--net tap-fd:%d: not a tap opened with IFF_TAP and IFF_VNET_HDR",
+				  c->fd);
+			return -1;
+		}
+	} else {
+		n->tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (n->tap < 0) {
+			log_error("--net tap:%s: /dev/net/tun: %s", c->ifname, strerror(errno));
+			return -1;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->ifname);
+		if (ioctl(n->tap, TUNSETIFF, &ifr) < 0) {
+			log_error("--net tap:%s: %s", c->ifname,
+				  errno == EPERM ? "not allowed (create the tap for this user first: "
+						   "ip tuntap add NAME mode tap user USER)"
+						 : strerror(errno));
+			return -1;
+		}
+	}
+	if (ioctl(n->tap, TUNSETVNETHDRSZ, &hdr) < 0) {
+		log_error("--net %s: TUNSETVNETHDRSZ: %s", c->spec, strerror(errno));
+		return -1;
+	}
+	fl = fcntl(n->tap, F_GETFL);
+	if (fl < 0 || fcntl(n->tap, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_error("--net %s: cannot make it non-blocking: %s", c->spec, strerror(errno));
+		return -1;
+	}
+	/* Nothing offloaded towards the guest until its driver says what it
+	 * takes (apply_offloads). */
+	if (ioctl(n->tap, TUNSETOFFLOAD, 0ul) < 0) {
+		log_error("--net %s: TUNSETOFFLOAD: %s", c->spec, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The MAC given, or QEMU's prefix 52:54:00 and three bytes of the VM's
+ * UUID, the card's number added: stable for a VM started with --uuid. */
+static void set_mac(struct net *n, const struct vm *vm, unsigned index)
+{
+	uint8_t *mac = n->config.mac;
+
+	if (n->cfg->mac_set) {
+		memcpy(mac, n->cfg->mac, 6);
+		return;
+	}
+	mac[0] = 0x52, mac[1] = 0x54, mac[2] = 0x00;
+	mac[3] = vm->uuid[13];
+	mac[4] = vm->uuid[14];
+	mac[5] = (uint8_t)(vm->uuid[15] + index);
+}
+
+static void net_destroy(void *opaque)
+{
+	struct net *n = opaque;
+
+	virtio_pci_destroy(n->vd);
+	if (n->tap >= 0)
+		close(n->tap);
+	free(n);
+}
+
+static int net_create(struct vm *vm, const struct device_params *p)
+{
+	struct net *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -1;
+	n->cfg = p->config;
+	n->tap = -1;
+	if (vm_add_device(vm, &virtio_net_model, n)) {
+		free(n);
+		return -1;
+	}
+	if (open_tap(n))
+		return -1;
+	set_mac(n, vm, (unsigned)(n->cfg - vm->cfg.nets));
+	n->config.status = NET_S_LINK_UP;
+	n->config.max_virtqueue_pairs = 1;
+	n->vd = virtio_pci_create(vm, &net_ops, n, 2);
+	return n->vd ? 0 : -1;
+}
+
+/* The transport, then the MAC: a restore must be given the same card. */
+static int net_save(void *opaque, struct snap_writer *w)
+{
+	struct net *n = opaque;
+
+	virtio_pci_save(n->vd, w);
+	snap_put(w, n->config.mac, sizeof(n->config.mac));
+	return w->sb.failed ? -1 : 0;
+}
+
+static int net_load(void *opaque, struct snap_reader *r)
+{
+	struct net *n = opaque;
+	uint8_t mac[6];
+
+	if (virtio_pci_load(n->vd, r))
+		return -1;
+	snap_get(r, mac, sizeof(mac));
+	if (!snap_done(r))
+		return -1;
+	if (memcmp(mac, n->config.mac, sizeof(mac))) {
+		log_error("--net %s: the snapshot's card had MAC %02x:%02x:%02x:%02x:%02x:%02x: "
+			  "give the restore the cards the VM had", n->cfg->spec, mac[0], mac[1],
+			  mac[2], mac[3], mac[4], mac[5]);
+		return -1;
+	}
+	/* Frames in flight are gone; the tap's offloads are set again. */
+	n->pending = 0;
+	n->offloads_set = false;
+	return 0;
+}
+
+static void net_stats(void *opaque, FILE *f)
+{
+	struct net *n = opaque;
+
+	if (!n->vd)
+		return;
+	virtio_pci_stats(n->vd, f);
+	fprintf(f, "    %s: received %llu frames (%llu bytes, %llu dropped), sent %llu frames "
+		"(%llu bytes, %llu dropped)\n", n->cfg->spec, (unsigned long long)n->rx_frames,
+		(unsigned long long)n->rx_bytes, (unsigned long long)n->rx_dropped,
+		(unsigned long long)n->tx_frames, (unsigned long long)n->tx_bytes,
+		(unsigned long long)n->tx_dropped);
+}
+
+const struct device_model virtio_net_model = {
+	.name = "virtio-net",
+	.create = net_create,
+	.reset = virtio_model_reset,
+	.quiesce = virtio_model_quiesce,
+	.resume = virtio_model_resume,
+	.save = net_save,
+	.load = net_load,
+	.stats = net_stats,
+	.destroy = net_destroy,
+};
