@@ -245,23 +245,6 @@ static int create_vcpus(struct vm *vm)
 	return 0;
 }
 
-/*
- * A guest is not offered KVM's PV EOI (KVM_FEATURE_PV_EOI, CPUID 0x40000001
- * EAX bit 6).  Measured in the nested test VM (kvm-amd under QEMU's TCG):
- * Debian's kernel on 2 vCPUs hung early in its boot with it, every time
- * with shrike's IOAPIC and 3 times in 4 with KVM's, and booted in 4-12 s
- * in every run without it; taking away any other PV feature alone (send
- * IPI, unhalt, TLB flush) changed nothing.  Whether shrike or that
- * back-end is at fault is not known yet (no other KVM was at hand); the
- * absence costs the guest one EOI write per interrupt.  QEMU offers it.
- */
-#define KVM_FEATURE_PV_EOI 6
-
-static void hide_pv_eoi(struct kvm_cpuid2 *t)
-{
-	cpuid_clear(t, 0x40000001u, 0, CPUID_EAX, KVM_FEATURE_PV_EOI);
-}
-
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem,
 	      int (*add_devices)(struct vm *vm))
 {
@@ -318,8 +301,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guest_mem *mem,
 	}
 	vm->timeline[TL_KVM_OPEN] = now_ns();
 	r = create_machine(vm);
-	if (!r && !cfg->cpuid)
-		hide_pv_eoi(vm->cpuid_base);
 	if (!r)
 		r = save_irqchip_reset_state(vm);
 	vm->timeline[TL_MACHINE] = now_ns();

@@ -73,22 +73,6 @@ uint32_t cpuid_reg(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum c
 	}
 }
 
-void cpuid_clear(struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid_reg r, unsigned bit)
-{
-	for (uint32_t i = 0; i < t->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &t->entries[i];
-		uint32_t *word;
-
-		if (e->function != fn ||
-		    ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) && e->index != idx))
-			continue;
-		word = r == CPUID_EAX ? &e->eax : r == CPUID_EBX ? &e->ebx :
-		       r == CPUID_ECX ? &e->ecx : &e->edx;
-		*word &= ~(1u << bit);
-		return;
-	}
-}
-
 bool cpuid_has(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid_reg r,
 	       unsigned bit)
 {

@@ -30,7 +30,5 @@ const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *t, uint32_t f
 bool cpuid_has(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid_reg r,
 	       unsigned bit);
 uint32_t cpuid_reg(const struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid_reg r);
-/* Clears one bit of a leaf (nothing if the leaf is not in the table). */
-void cpuid_clear(struct kvm_cpuid2 *t, uint32_t fn, uint32_t idx, enum cpuid_reg r, unsigned bit);
 
 #endif

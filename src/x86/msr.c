@@ -61,7 +61,7 @@ static const struct msr_rule rules[] = {
 	{ 0x4b564d01, "KVM_SYSTEM_TIME_NEW", MSR_KIND_RESET, 0x40000001, CPUID_EAX, KVM_FEATURE_CLOCKSOURCE2, -1 },
 	{ 0x4b564d02, "KVM_ASYNC_PF_EN", MSR_KIND_RESET, 0x40000001, CPUID_EAX, KVM_FEATURE_ASYNC_PF, -1 },
 	{ 0x4b564d03, "KVM_STEAL_TIME", MSR_KIND_RESET, 0x40000001, CPUID_EAX, KVM_FEATURE_STEAL_TIME, -1 },
-	/* Not gated: shrike does not offer PV EOI (hide_pv_eoi, core/vm.c), yet
+	/* Not gated: shrike does not offer PV EOI (hide_pv_eoi, x86/cpumodel.c), yet
 	 * KVM takes a guest's write to it all the same (unless PV CPUID is
 	 * enforced), so a reset must clear it like the others. */
 	{ 0x4b564d04, "KVM_PV_EOI_EN", MSR_KIND_RESET, 0, 0, 0, -1 },
