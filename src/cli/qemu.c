@@ -494,6 +494,22 @@ static int tap_option(struct qemu_cmdline *q, const char *orig, const struct sub
 	return 0;
 }
 
+/* "OPTION ARG" into orig, ARG split into o: its number of items, or 0
+ * (the error said) when the backend is not a tap. */
+static unsigned split_tap(struct qemu_cmdline *q, const char *option, const char *form, char *arg,
+			  struct subopt *o, char *orig, size_t len)
+{
+	unsigned n;
+
+	snprintf(orig, len, "%s %s", option, arg);
+	n = split_opts(arg, o, MAX_SUBOPTS);
+	if (!n || o[0].key || strcmp(o[0].val, "tap")) {
+		fail(q, "%s: shrike's networks are taps: %s", orig, form);
+		return 0;
+	}
+	return n;
+}
+
 static int opt_netdev(struct qemu_cmdline *q, char *arg)
 {
 	struct subopt o[MAX_SUBOPTS];
@@ -501,11 +517,10 @@ static int opt_netdev(struct qemu_cmdline *q, char *arg)
 	const char *id = NULL;
 	unsigned n;
 
-	snprintf(orig, sizeof(orig), "-netdev %s", arg);
-	n = split_opts(arg, o, MAX_SUBOPTS);
-	if (!n || o[0].key || strcmp(o[0].val, "tap"))
-		return fail(q, "%s: shrike's networks are taps: -netdev tap,id=ID,ifname=NAME "
-			    "(or fd=N)", orig);
+	n = split_tap(q, "-netdev", "-netdev tap,id=ID,ifname=NAME (or fd=N)", arg, o, orig,
+		      sizeof(orig));
+	if (!n)
+		return -1;
 	for (unsigned i = 1; i < n; i++) {
 		int r;
 
@@ -540,10 +555,9 @@ static int opt_nic(struct qemu_cmdline *q, char *arg)
 	const char *mac = NULL;
 	unsigned n;
 
-	snprintf(orig, sizeof(orig), "-nic %s", arg);
-	n = split_opts(arg, o, MAX_SUBOPTS);
-	if (!n || o[0].key || strcmp(o[0].val, "tap"))
-		return fail(q, "%s: shrike's networks are taps: -nic tap,ifname=NAME (or fd=N)", orig);
+	n = split_tap(q, "-nic", "-nic tap,ifname=NAME (or fd=N)", arg, o, orig, sizeof(orig));
+	if (!n)
+		return -1;
 	for (unsigned i = 1; i < n; i++) {
 		int r;
 

@@ -140,7 +140,7 @@ static void console_quiesce(void *dev, struct virtio_dev *vd)
 	struct console *c = dev;
 
 	if (c->have_held) {
-		vd->vq[RXQ].last_avail--;
+		virtq_unpop(&vd->vq[RXQ], 1);
 		c->have_held = false;
 	}
 }

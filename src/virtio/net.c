@@ -66,6 +66,7 @@ struct net_config {            /* 5.1.4, little endian */
 struct rx_buf {
 	uint16_t head;
 	unsigned first, niov;          /* its writable segments in net.iov */
+	size_t room;                   /* their bytes */
 };
 
 struct net {
@@ -149,13 +150,6 @@ static void apply_offloads(struct net *n, struct virtio_dev *vd)
 	n->offloads_set = true;
 }
 
-/* Puts back the chains taken for a frame that cannot go yet. */
-static void unpop(struct virtqueue *q, unsigned n)
-{
-	q->last_avail = (uint16_t)(q->last_avail - n);
-	q->requests -= n;
-}
-
 /* Takes receive buffers until their room holds the staged frame (one
  * buffer without mergeable buffers): their writable segments end up in
  * n->iov, their heads and segment counts in bufs.  The number taken, 0 if
@@ -177,7 +171,7 @@ static int take_buffers(struct net *n, struct virtio_dev *vd, struct rx_buf *buf
 			return -1;
 		}
 		if (r == 0 || niov + c->nwrite > VIRTQ_MAX_SEGS) {
-			unpop(q, taken + (unsigned)r);
+			virtq_unpop(q, taken + (unsigned)r);
 			return 0;
 		}
 		if (!taken && c->write_len < HDR_LEN) {
@@ -185,7 +179,8 @@ static int take_buffers(struct net *n, struct virtio_dev *vd, struct rx_buf *buf
 			return -1;
 		}
 		memcpy(&n->iov[niov], &c->iov[c->nread], c->nwrite * sizeof(struct iovec));
-		bufs[taken++] = (struct rx_buf){ .head = c->head, .first = niov, .niov = c->nwrite };
+		bufs[taken++] = (struct rx_buf){ .head = c->head, .first = niov, .niov = c->nwrite,
+						 .room = c->write_len };
 		niov += c->nwrite;
 		room += c->write_len;
 	}
@@ -204,15 +199,6 @@ static void fill(struct net *n, const struct rx_buf *b, size_t off, size_t len)
 	}
 }
 
-static size_t room_of(const struct net *n, const struct rx_buf *b)
-{
-	size_t room = 0;
-
-	for (unsigned i = b->first; i < b->first + b->niov; i++)
-		room += n->iov[i].iov_len;
-	return room;
-}
-
 /* The staged frame to the driver: true when it is done with (delivered,
  * or dropped as too large for the buffers the driver posts), false when
  * it must wait for more buffers. */
@@ -228,21 +214,21 @@ static bool deliver(struct net *n, struct virtio_dev *vd)
 	if (taken == 0)
 		return false;
 	for (int i = 0; i < taken; i++)
-		room += room_of(n, &n->bufs[i]);
+		room += n->bufs[i].room;
 	if (room < n->pending) {
 		/* One buffer too small (without mergeable buffers), or a whole
 		 * ring too small: the frame is lost, the buffers kept. */
-		unpop(q, (unsigned)taken);
+		virtq_unpop(q, (unsigned)taken);
 		n->rx_dropped++;
 		return true;
 	}
 	nb = (uint16_t)taken;
 	memcpy(n->frame + 10, &nb, sizeof(nb));          /* num_buffers */
 	for (int i = 0; i < taken; i++) {
-		size_t len = n->pending - off, here = room_of(n, &n->bufs[i]);
+		size_t len = n->pending - off;
 
-		if (len > here)
-			len = here;
+		if (len > n->bufs[i].room)
+			len = n->bufs[i].room;
 		fill(n, &n->bufs[i], off, len);
 		virtq_push(q, &vd->vm->mem, n->bufs[i].head, (uint32_t)len);
 		off += len;

@@ -179,6 +179,12 @@ int virtq_pop(struct virtqueue *q, const struct guest_mem *mem, struct virtq_cha
 	return walk(q, mem, head, c, err, errlen);
 }
 
+void virtq_unpop(struct virtqueue *q, unsigned n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+	q->requests -= n;
+}
+
 void virtq_push(struct virtqueue *q, const struct guest_mem *mem, uint16_t head, uint32_t written)
 {
 	volatile uint32_t *elem;

@@ -68,6 +68,10 @@ int virtq_map(struct virtqueue *q, const struct guest_mem *mem);
 int virtq_pop(struct virtqueue *q, const struct guest_mem *mem, struct virtq_chain *c,
 	      char *err, size_t errlen);
 
+/* Gives back the last n chains taken and not yet returned: the next pops
+ * take them again (a device that holds input it could not use yet). */
+void virtq_unpop(struct virtqueue *q, unsigned n);
+
 /* Returns a chain to the driver with `written` bytes written into it. */
 void virtq_push(struct virtqueue *q, const struct guest_mem *mem, uint16_t head,
 		uint32_t written);
