@@ -8,16 +8,17 @@
 #                      shrike.mode= asks, then powers off); remade when
 #                      scripts/linux-init changes
 #   modules/           the kernel's virtio modules (PCI transport, blk, rng,
-#                      console, net) with their dependencies, for
+#                      console, net, vsock) with their dependencies, for
 #                      shrike.mode=virtio; modules/list names them, and a
 #                      different list makes the image again
-# Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4, objcopy.
+# Needs: apt-get (with a package list), dpkg, cpio, gzip, lz4, objcopy, gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-guest-images/linux}
 ROOT=$PWD
 INIT=$ROOT/scripts/linux-init
-MODULES="virtio_pci virtio_blk virtio_rng virtio_console virtio_net"
+MODULES="virtio_pci virtio_blk virtio_rng virtio_console virtio_net vmw_vsock_virtio_transport"
+VSOCKT=$ROOT/guest/linux/vsockt.c
 mkdir -p "$OUT"
 cd "$OUT"
 
@@ -31,6 +32,8 @@ make_initramfs() {
 	done
 	mkdir -p root/lib/modules
 	cp modules/* root/lib/modules/
+	# vsockt: nc for vsock (busybox has none), built here, static.
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o root/bin/vsockt "$VSOCKT"
 	mknod -m 600 root/dev/console c 5 1
 	cp "$INIT" root/init
 	chmod 755 root/init
@@ -41,7 +44,8 @@ make_initramfs() {
 
 if [ -s bzImage ] && [ -s vmlinux ] && [ -s busybox ] && [ -s modules/order ] &&
 	[ "$(cat modules/list 2>/dev/null)" = "$MODULES" ]; then
-	[ -s initramfs.cpio.gz ] && [ initramfs.cpio.gz -nt "$INIT" ] || make_initramfs
+	[ -s initramfs.cpio.gz ] && [ initramfs.cpio.gz -nt "$INIT" ] &&
+		[ initramfs.cpio.gz -nt "$VSOCKT" ] || make_initramfs
 	exit 0
 fi
 for tool in cpio lz4 gzip objcopy; do

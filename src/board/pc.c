@@ -71,6 +71,15 @@ static int create_pci_devices(struct vm *vm)
 			return -1;
 		}
 	}
+	if (vm->cfg.vsock.set) {
+		const struct device_model *m =
+			vm->cfg.vsock.uds ? &virtio_vsock_model : &vhost_vsock_model;
+
+		if (m->create(vm, &(struct device_params){ .config = &vm->cfg.vsock })) {
+			log_error("cannot create the %s device", m->name);
+			return -1;
+		}
+	}
 	if (vm->cfg.pci_testdev && pci_testdev_model.create(vm, &(struct device_params){ 0 })) {
 		log_error("cannot create the pci-testdev device");
 		return -1;

@@ -14,6 +14,11 @@ static const struct device_prop virtio_net_props[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
+static const struct device_prop vhost_vsock_props[] = {
+	{ "guest-cid", "uint64", NULL, "0" },
+	{ NULL, NULL, NULL, NULL },
+};
+
 static const struct device_prop virtio_blk_props[] = {
 	{ "drive", "str", "Node name or ID of a block device to use as a backend", NULL },
 	{ "serial", "str", NULL, NULL },
@@ -33,6 +38,8 @@ static const struct device_entry devices[] = {
 	  "virtio-console with one port, for virtconsole" },
 	{ "pci-testdev", "PCI", NULL, "PCI Test Device", "Misc", NULL,
 	  "QEMU's PCI test device: test registers behind a memory and an I/O BAR" },
+	{ "vhost-vsock-pci", "PCI", NULL, NULL, "Misc", vhost_vsock_props,
+	  "vsock through the kernel's vhost-vsock (--vsock cid=N; uds=PATH for shrike's own)" },
 	{ "virtio-blk-pci", "PCI", "virtio-blk", NULL, "Storage", virtio_blk_props,
 	  "a raw disk image (--disk PATH[,ro][,serial=S])" },
 	{ "virtio-net-pci", "PCI", "virtio-net", NULL, "Network", virtio_net_props,

@@ -34,7 +34,7 @@ struct launch {
 	struct signal_watch *signals;
 	struct vm vm;
 	bool vm_created;
-	char dirs[3][4096];            /* confine_main's: the sockets', the pid file's */
+	char dirs[4][4096];            /* confine_main's: the sockets', the pid file's */
 };
 
 static int usage_error(const char *msg)
@@ -324,6 +324,8 @@ static int confine_main(struct launch *l, char *err, size_t errlen)
 		confine_add_removal(&d, dir_of(l->cfg.gdb + 5, l->dirs[1], sizeof(l->dirs[1])));
 	if (l->cfg.pidfile)
 		confine_add_removal(&d, dir_of(l->cfg.pidfile, l->dirs[2], sizeof(l->dirs[2])));
+	if (l->cfg.vsock.uds)
+		confine_add_removal(&d, dir_of(l->cfg.vsock.uds, l->dirs[3], sizeof(l->dirs[3])));
 	return confine_files(&d, err, errlen) < 0 ? -1 : 0;
 }
 

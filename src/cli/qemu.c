@@ -615,6 +615,39 @@ static int virtio_net_device(struct qemu_cmdline *q, const char *orig, struct su
 		    netdev);
 }
 
+/* -device vhost-vsock-pci,guest-cid=N: the kernel's vhost-vsock, with
+ * QEMU's checks and words. */
+static int vhost_vsock_device(struct qemu_cmdline *q, const char *orig, struct subopt *o,
+			      unsigned n)
+{
+	unsigned long cid = 0;
+	char val[40];
+
+	for (unsigned i = 1; i < n; i++) {
+		if (o[i].key && !strcmp(o[i].key, "guest-cid")) {
+			if (!parse_uint(o[i].val, &cid, 0))
+				return fail(q, "-device %s: Parameter 'guest-cid' expects uint64", orig);
+		} else if (!(o[i].key && !strcmp(o[i].key, "id"))) {
+			return fail(q, "-device %s: Property 'vhost-vsock-pci.%s' not found", orig,
+				    o[i].key ? o[i].key : o[i].val);
+		}
+	}
+	if (cid <= 2)
+		return fail(q, "-device %s: guest-cid property must be greater than 2", orig);
+	if (cid > UINT32_MAX)
+		return fail(q, "-device %s: guest-cid property must be a 32-bit number", orig);
+	if (q->cfg->vsock.set)
+		return fail(q, "-device %s: shrike has one vsock device", orig);
+	snprintf(val, sizeof(val), "cid=%lu", cid);
+	if (config_set_vsock(q->cfg, val, q->err, q->errlen)) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", q->err);
+		return fail(q, "-device %s: %s", orig, why);
+	}
+	return 0;
+}
+
 /* ---- -device ---- */
 
 static bool ignored_device(const struct qemu_cmdline *q, const char *name)
@@ -700,6 +733,8 @@ static int opt_device(struct qemu_cmdline *q, char *arg)
 		return virtio_blk_device(q, orig, o, n);
 	if (!strcmp(d->name, "virtio-net-pci"))
 		return virtio_net_device(q, orig, o, n);
+	if (!strcmp(d->name, "vhost-vsock-pci"))
+		return vhost_vsock_device(q, orig, o, n);
 	if (!strcmp(d->name, "virtio-serial-pci") || !strcmp(d->name, "virtconsole"))
 		return virtio_serial_device(q, d->name, orig, o, n);
 	if (n > 1)
@@ -881,6 +916,7 @@ static void usage(void)
 	       "-device virtio-blk-pci,drive=ID[,serial=S]  -device virtio-rng-pci\n"
 	       "-netdev tap,id=ID,ifname=NAME|fd=N[,script=no,downscript=no,vhost=off]\n"
 	       "-device virtio-net-pci,netdev=ID[,mac=M]  -nic tap,ifname=NAME|fd=N[,mac=M]\n"
+	       "-device vhost-vsock-pci,guest-cid=N\n"
 	       "-device|-cpu|-machine|-accel|-chardev help   (or ?): what shrike offers\n"
 	       "-no-reboot  -no-shutdown  -S  -s  -gdb tcp::PORT|unix:PATH  -qmp unix:PATH,server=on\n"
 	       "-name NAME  -uuid UUID  -rtc base=utc|localtime|DATE  -global ...  -d guest_errors\n"

@@ -251,6 +251,47 @@ int config_add_net(struct vm_config *cfg, char *val, char *err, size_t errlen)
 	return 0;
 }
 
+/* --vsock cid=N[,uds=PATH] (changed in place; uds points into it).  The
+ * guest's CID: 0-2 are the hypervisor's, the local and the host's, and
+ * 2^32 - 1 is "any".  PATH_<port> must fit a Unix socket's address. */
+int config_set_vsock(struct vm_config *cfg, char *val, char *err, size_t errlen)
+{
+	struct vsock_config *v = &cfg->vsock;
+	char *save = NULL, *item, *end;
+	bool cid_set = false;
+
+	if (v->set) {
+		err_set(err, errlen, "--vsock: one vsock device at most");
+		return -1;
+	}
+	while ((item = strtok_r(val, ",", &save))) {
+		val = NULL;
+		if (!strncmp(item, "cid=", 4)) {
+			unsigned long long cid = strtoull(item + 4, &end, 10);
+
+			if (!item[4] || *end || item[4] == '-' || cid < 3 || cid >= 0xffffffffull) {
+				err_set(err, errlen, "--vsock: cid=%s: the guest's CID is a number from 3 "
+					"to 4294967294", item + 4);
+				return -1;
+			}
+			v->cid = cid;
+			cid_set = true;
+		} else if (!strncmp(item, "uds=", 4) && item[4] && strlen(item + 4) <= VSOCK_UDS_MAX) {
+			v->uds = item + 4;
+		} else {
+			err_set(err, errlen, "--vsock: unknown or malformed option '%s' (cid=N, "
+				"uds=PATH of at most %d characters)", item, VSOCK_UDS_MAX);
+			return -1;
+		}
+	}
+	if (!cid_set) {
+		err_set(err, errlen, "--vsock: cid=N is required");
+		return -1;
+	}
+	v->set = true;
+	return 0;
+}
+
 static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char *err,
 			size_t errlen)
 {
@@ -344,6 +385,9 @@ static int parse_valued(struct vm_config *cfg, const char *opt, char *val, char 
 		cfg->console_virtio = !strcmp(val, "virtio");
 	} else if (!strcmp(opt, "--net")) {
 		if (config_add_net(cfg, val, err, errlen))
+			return -1;
+	} else if (!strcmp(opt, "--vsock")) {
+		if (config_set_vsock(cfg, val, err, errlen))
 			return -1;
 	} else if (!strcmp(opt, "--disk")) {
 		if (parse_disk(cfg, val, err, errlen))

@@ -46,6 +46,17 @@ struct net_backend_config {
 	uint8_t mac[6];            /* mac_set, or derived from the VM's UUID */
 };
 
+/* --vsock cid=N[,uds=PATH]: a virtio-vsock device; its host side is the
+ * kernel's vhost-vsock, or with uds shrike's own (Firecracker's hybrid
+ * form: host ends are Unix sockets). */
+#define VSOCK_UDS_MAX 96         /* PATH_4294967295 fits sun_path */
+
+struct vsock_config {
+	bool set;
+	uint64_t cid;              /* the guest's: 3 .. 2^32 - 2 */
+	const char *uds;           /* NULL: vhost-vsock */
+};
+
 #define MAX_SNAPSHOT_DIRS 4
 
 struct vm_config {
@@ -79,6 +90,7 @@ struct vm_config {
 	unsigned ndisks;
 	struct net_backend_config nets[MAX_NETS];  /* --net, virtio-net */
 	unsigned nnets;
+	struct vsock_config vsock; /* --vsock */
 	bool rng;                  /* --rng, virtio-rng */
 	bool console_virtio;       /* --console virtio: hvc0 takes the console's input */
 	bool qemu_personality;     /* invoked as qemu-system-x86_64: QEMU's messages */
@@ -118,6 +130,10 @@ int config_parse(struct vm_config *cfg, int argc, char **argv, char *err, size_t
 /* --net's value (tap:IFNAME[,mac=M] | tap-fd:N[,mac=M], changed in
  * place): one more card.  0, or -1 with a message in err. */
 int config_add_net(struct vm_config *cfg, char *val, char *err, size_t errlen);
+
+/* --vsock's value (cid=N[,uds=PATH], changed in place).  0, or -1 with a
+ * message in err. */
+int config_set_vsock(struct vm_config *cfg, char *val, char *err, size_t errlen);
 
 /* Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".  -1 if malformed. */
 int parse_uuid(const char *s, uint8_t out[16]);

@@ -13,7 +13,9 @@
  *   quiesce   optional: before a save, with every vCPU parked: finish
  *             the I/O in flight and stop touching guest memory (a device
  *             with its own threads); 0, or -1 (logged: the save fails)
- *   resume    optional: after the save (whether it worked or not)
+ *   resume    optional: after the save (whether it worked or not), and
+ *             at a restored VM's start, once every vCPU's state is
+ *             written (a device interrupts the guest only from then on)
  *   save      writes the guest-visible state into a snapshot section
  *   load      reads it back, validating every field (a snapshot file is
  *             input from outside); called before any vCPU runs

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/chardev.h"
@@ -52,6 +54,9 @@ static const char *const vcpu_calls[] = {
 static const char *const io_calls[] = {
 	"read", "poll", "ppoll", "pread64", "pwrite64", "preadv", "pwritev", "fdatasync", "fsync",
 	"fallocate", "io_uring_enter",
+	/* virtio-vsock's host ends (socket() itself: Unix sockets only, below) */
+	"readv", "recvfrom", "accept4", "connect", "shutdown", "close", "epoll_wait",
+	"epoll_pwait", "epoll_ctl",
 };
 
 /* The vCPU's own ioctls, and the VM's that devices use at run time. */
@@ -66,6 +71,10 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_IOEVENTFD,                          /* a virtio BAR moved */
 	TCGETS, TCSETS, TCSETSW, TCSETSF,       /* the terminal, restored on a fatal signal */
 	TUNSETOFFLOAD,                          /* virtio-net: what the driver takes */
+	/* vhost-vsock takes or gives back its queues (DRIVER_OK, resets, saves) */
+	VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
+	VHOST_GET_VRING_BASE, VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL,
+	VHOST_VSOCK_SET_RUNNING,
 };
 
 /* The main thread also saves and resets the VM's irqchip and clock. */
@@ -142,8 +151,14 @@ static int build(scmp_filter_ctx ctx, enum sandbox_role role, char *err, size_t 
 	}
 	if (role == ROLE_VCPU)
 		return allow_calls(ctx, vcpu_calls, N(vcpu_calls), err, errlen);
-	if (role == ROLE_IO)
+	if (role == ROLE_IO) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) {
+			err_set(err, errlen, "seccomp: cannot set the rule for socket");
+			return -1;
+		}
 		return allow_calls(ctx, io_calls, N(io_calls), err, errlen);
+	}
 	if (allow_calls(ctx, main_calls, N(main_calls), err, errlen) ||
 	    allow_ioctls(ctx, main_ioctls, N(main_ioctls), err, errlen))
 		return -1;

@@ -378,6 +378,15 @@ static void post_init_put(struct vcpu *v, void *arg)
 	vm_put_done(v->vm);
 }
 
+/* A restored device holds back what would interrupt the guest (its
+ * queues' work) until the vCPUs' state, local APICs included, is written. */
+static void resume_restored_devices(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].model->resume)
+			vm->devices[i].model->resume(vm->devices[i].opaque);
+}
+
 int vm_start(struct vm *vm)
 {
 	vm->timeline[TL_START] = now_ns();
@@ -395,6 +404,8 @@ int vm_start(struct vm *vm)
 			return -1;
 	if (!vm_wait_puts(vm))
 		return 0;
+	if (vm->start_cause == CAUSE_RESTORE)
+		resume_restored_devices(vm);
 	vm_set_run_state(vm, (vm_pause_reasons(vm) & PAUSE_PRELAUNCH) ? RS_PRELAUNCH : RS_RUNNING);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_resume(vm->vcpu[i]);

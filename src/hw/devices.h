@@ -61,6 +61,10 @@ extern const struct device_model pci_testdev_model;
 extern const struct device_model virtio_rng_model;
 /* virtio-net on a tap (params: config = a struct net_backend_config). */
 extern const struct device_model virtio_net_model;
+/* virtio-vsock (params: config = a struct vsock_config): the host side in
+ * shrike over Unix sockets (uds set), or the kernel's vhost-vsock. */
+extern const struct device_model virtio_vsock_model;
+extern const struct device_model vhost_vsock_model;
 /* virtio-console (--console virtio): hvc0 on the console's backend
  * (params: chardev). */
 extern const struct device_model virtio_console_model;

@@ -219,9 +219,14 @@ int virtio_pci_load(struct virtio_dev *vd, struct snap_reader *r)
 	/* A driver without MSI-X had its line up until it read the ISR. */
 	pci_set_intx(&vd->pci, vd->isr && !msix_enabled(&vd->msix));
 	/* Whatever the driver made available after the last look is looked
-	 * at now. */
+	 * at when the VM starts (virtio_model_resume, from vm_start): an
+	 * interrupt raised now would reach a local APIC that the vCPU's first
+	 * run overwrites with the snapshot's. */
+	pthread_mutex_lock(&vd->lock);
+	vd->paused = true;
 	for (unsigned q = 0; q < vd->nqueues; q++)
 		if (vd->vq[q].enabled)
-			eventfd_write(vd->kick[q], 1);
+			vd->kicked_while_paused |= 1u << q;
+	pthread_mutex_unlock(&vd->lock);
 	return 0;
 }

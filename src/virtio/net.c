@@ -298,7 +298,8 @@ static short tap_events(void *dev, const struct virtio_dev *vd)
 {
 	const struct net *n = dev;
 
-	return running(vd, RXQ) && !n->rx_blocked ? POLLIN : 0;
+	/* Not while a save or a restore holds the device (vd->paused). */
+	return running(vd, RXQ) && !n->rx_blocked && !vd->paused ? POLLIN : 0;
 }
 
 static void tap_ready(void *dev, struct virtio_dev *vd)

@@ -62,6 +62,11 @@ void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q)
 		interrupt(vd, q->msix_vector, 1);
 }
 
+void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
+{
+	interrupt(vd, vd->vq[q].msix_vector, 1);
+}
+
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
 	log_guest(&vd->rl, "%s: %s; the device stops until the driver resets it", vd->ops->name,
@@ -169,6 +174,12 @@ static void write_status(struct virtio_dev *vd, uint8_t v)
 		for (unsigned q = 0; q < vd->nqueues; q++)
 			if (vd->vq[q].enabled)
 				eventfd_write(vd->kick[q], 1);
+	}
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_DRIVER_OK) &&
+	    vd->ops->driver_ok) {
+		vd->status = (uint8_t)(v | (vd->status & VIRTIO_STATUS_NEEDS_RESET));
+		vd->ops->driver_ok(vd->dev, vd);
+		return;
 	}
 	vd->status = (uint8_t)(v | (vd->status & VIRTIO_STATUS_NEEDS_RESET));
 }
@@ -436,7 +447,9 @@ static void *io_thread(void *arg)
 		return NULL;
 	}
 	for (unsigned q = 0; q < vd->nqueues; q++)
-		pfd[q] = (struct pollfd){ .fd = vd->kick[q], .events = POLLIN };
+		pfd[q] = (struct pollfd){
+			.fd = vd->ops->external_queues >> q & 1 ? -1 : vd->kick[q], .events = POLLIN,
+		};
 	pfd[vd->nqueues] = (struct pollfd){ .fd = vd->stop_fd, .events = POLLIN };
 	pfd[vd->nqueues + 1] = (struct pollfd){ .fd = extra, .events = POLLIN };
 	for (;;) {

@@ -78,6 +78,11 @@ struct virtio_ops {
 	/* Optional, under the device lock, before a save: give back what the
 	 * device holds that is not in the rings (a buffer taken for input). */
 	void (*quiesce)(void *dev, struct virtio_dev *vd);
+	/* Optional, under the device lock: the driver set DRIVER_OK. */
+	void (*driver_ok)(void *dev, struct virtio_dev *vd);
+	/* Queues served outside the I/O thread (by vhost in the kernel): the
+	 * thread leaves their notification eventfds alone.  A bit per queue. */
+	uint32_t external_queues;
 };
 
 struct virtio_dev {
@@ -121,6 +126,9 @@ void virtio_pci_stats(struct virtio_dev *vd, FILE *f);
 /* For handle_queue: after pushing used buffers, interrupt the driver if
  * it asked to be. */
 void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q);
+/* Interrupts the driver for queue q, unconditionally (a backend outside
+ * shrike decided that it must be). */
+void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
 /* A malformed request or ring: the device stops and asks for a reset. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 

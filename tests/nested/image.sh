@@ -5,7 +5,8 @@
 #                     has kvm-amd as a module; the package is unpacked here
 #                     with dpkg -x, never installed (no /boot, no bootloader)
 #   initrd.cpio.gz    busybox-static, the modules the VM needs (virtio-pci,
-#                     9p, overlayfs, kvm, kvm-amd) with their dependencies
+#                     9p, overlayfs, kvm, kvm-amd, tun, vhost-vsock) with
+#                     their dependencies
 #                     read from each module's .modinfo, and tests/nested/init
 # Needs: apt-get (with a package list), dpkg, cpio, gzip, objcopy, busybox.
 set -euo pipefail
@@ -15,8 +16,9 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 ROOT=$PWD
 INIT=$ROOT/tests/nested/init
-# tun: the network tests' taps.  A different list makes the initrd again.
-MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun"
+# tun: the network tests' taps; vhost_vsock: /dev/vhost-vsock for the vsock
+# tests.  A different list makes the initrd again.
+MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun vhost_vsock"
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] && [ "$OUT/initrd.cpio.gz" -nt "$INIT" ] &&
 	[ "$(cat "$OUT/modules.list" 2>/dev/null)" = "$MODULES" ]; then
 	exit 0

@@ -510,6 +510,237 @@ def net(name, cpus, extra):
             status, missing, text[-400:], g.stderr()[-300:]))
 
 
+class VsockHost:
+    """The host side of the vsock cases, over shrike's Unix sockets (hybrid)
+    or AF_VSOCK (vhost-vsock).  Listens on ports P .. P+4 (P chosen at run
+    time, given to the guest as shrike.hostport=): P sends 64 MiB of random
+    bytes, P+1 answers the SHA-256 of what came, P+2 echoes, P+3 is nobody,
+    P+4 is held open until close_hold().  connect(port) reaches a guest
+    port."""
+
+    def __init__(self, name, hybrid):
+        import random
+        import socket
+        import threading
+        self.socket, self.threading = socket, threading
+        self.hybrid = hybrid
+        self.cid = random.randrange(1000, 1 << 30)
+        self.uds = os.path.join(TMP, name + '.vsock')
+        self.blob = os.urandom(64 << 20)
+        self.held = []
+        self.listeners = []
+        for attempt in range(20):
+            self.port = random.randrange(10000, 60000)
+            try:
+                for k, serve in ((0, self.send_blob), (1, self.answer_sha), (2, self.echo),
+                                 (4, self.hold)):
+                    self.listen(self.port + k, serve)
+                break
+            except OSError:
+                self.close()
+                self.listeners = []
+        else:
+            raise Failure('no free vsock ports for the host side')
+
+    def options(self):
+        return ['--vsock', 'cid=%d' % self.cid + (',uds=' + self.uds if self.hybrid else '')]
+
+    def kargs(self):
+        return ' shrike.hostport=%d' % self.port
+
+    def listen(self, port, serve):
+        sk = self.socket
+        if self.hybrid:
+            s = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+            path = '%s_%d' % (self.uds, port)
+            if os.path.exists(path):
+                os.unlink(path)
+            s.bind(path)
+        else:
+            s = sk.socket(sk.AF_VSOCK, sk.SOCK_STREAM)
+            s.bind((sk.VMADDR_CID_ANY, port))
+        s.listen(128)
+        self.listeners.append(s)
+
+        def accept_loop():
+            while True:
+                try:
+                    c, _ = s.accept()
+                except OSError:
+                    return
+                self.threading.Thread(target=serve, args=(c,), daemon=True).start()
+        self.threading.Thread(target=accept_loop, daemon=True).start()
+
+    @staticmethod
+    def read_all(c):
+        parts = []
+        while True:
+            b = c.recv(1 << 16)
+            if not b:
+                return b''.join(parts)
+            parts.append(b)
+
+    def send_blob(self, c):
+        with c:
+            c.sendall(self.blob)
+
+    def answer_sha(self, c):
+        import hashlib
+        with c:
+            c.sendall(hashlib.sha256(self.read_all(c)).hexdigest().encode() + b'\n')
+
+    def echo(self, c):
+        with c:
+            while True:
+                b = c.recv(1 << 16)
+                if not b:
+                    return
+                c.sendall(b)
+
+    def hold(self, c):
+        self.held.append(c)
+
+    def close_hold(self):
+        for c in self.held:
+            c.close()
+
+    def connect(self, port, timeout=60):
+        """A connection to the guest's port; ConnectionError if refused."""
+        sk = self.socket
+        if not self.hybrid:
+            c = sk.socket(sk.AF_VSOCK, sk.SOCK_STREAM)
+            c.settimeout(timeout)
+            c.connect((self.cid, port))
+            return c
+        c = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+        c.settimeout(timeout)
+        c.connect(self.uds)
+        c.sendall(b'CONNECT %d\n' % port)
+        line = b''
+        while not line.endswith(b'\n'):
+            b = c.recv(1)
+            if not b:
+                c.close()
+                raise ConnectionRefusedError('shrike closed the socket: the guest refused')
+            line += b
+        if not line.startswith(b'OK '):
+            raise Failure('CONNECT %d answered %r' % (port, line))
+        return c
+
+    def close(self):
+        for s in self.listeners:
+            s.close()
+        self.close_hold()
+        if self.hybrid:
+            for k in range(5):
+                path = '%s_%d' % (self.uds, self.port + k)
+                if os.path.exists(path):
+                    os.unlink(path)
+
+
+def vsock_host_to_guest(host, text):
+    """The host as the client: 64 MiB to guest port 5000 (it answers the
+    SHA-256), its 64 MiB file from 5001, 100 echo connections at once to
+    5002, and 5003 refused.  Returns what failed."""
+    import hashlib
+    bad = []
+    data = os.urandom(64 << 20)
+    with host.connect(5000) as c:
+        c.sendall(data)
+        c.shutdown(host.socket.SHUT_WR)
+        got = host.read_all(c).decode(errors='replace').split()
+    if not got or got[0] != hashlib.sha256(data).hexdigest():
+        bad.append('guest 5000 answered %r' % got)
+    m = re.search(r'SHRIKE-VSOCK-BLOB ([0-9a-f]{64})', text)
+    with host.connect(5001) as c:
+        blob = host.read_all(c)
+    if not m or hashlib.sha256(blob).hexdigest() != m.group(1):
+        bad.append('guest 5001 sent %d bytes that do not match its SHA-256' % len(blob))
+    conns = [host.connect(5002) for _ in range(100)]
+    for i, c in enumerate(conns):
+        c.sendall(b'ping %d\n' % i)
+        c.shutdown(host.socket.SHUT_WR)
+    echoed = sum(host.read_all(c) == b'ping %d\n' % i for i, c in enumerate(conns))
+    for c in conns:
+        c.close()
+    if echoed != 100:
+        bad.append('%d of 100 parallel connections echoed' % echoed)
+    try:
+        host.connect(5003).close()
+        bad.append('a connection to guest port 5003, where nobody listens, was accepted')
+    except ConnectionError:
+        pass
+    return bad
+
+
+def vsock(name, hybrid):
+    """virtio-vsock through Linux's driver, both ways: 64 MiB each way with
+    matching SHA-256s, 100 connections at once each way, a refusal each
+    way; --stats counts the connections."""
+    if not hybrid and not os.path.exists('/dev/vhost-vsock'):
+        raise Skipped('no /dev/vhost-vsock on this host (modprobe vhost_vsock)')
+    host = VsockHost(name, hybrid)
+    try:
+        def start():
+            g = Guest(name, 'vmlinux', 1, 'vsock', host.options() + ['--stats'], host.kargs())
+            try:
+                g.wait_for(r'SHRIKE-VSOCK-READY', 1, ATTEMPT_SECONDS)
+                try:
+                    bad = vsock_host_to_guest(host, g.text())
+                except OSError as e:   # a timeout or a reset: a crashed guest says why
+                    g.check_crash()
+                    raise Failure('host side: %s: %s' % (type(e).__name__, e))
+                g.wait_for(r'SHRIKE-VSOCK-REFUSED', 1, ATTEMPT_SECONDS)
+                host.close_hold()
+                return g, g.finish(ATTEMPT_SECONDS), bad
+            finally:
+                g.stop()
+        g, status, bad = booted(start, name)
+    finally:
+        host.close()
+    import hashlib
+    text = g.text().replace('\r', '')
+    want = hashlib.sha256(host.blob).hexdigest()
+    expect = ['SHRIKE-VSOCK-GOT %s  -' % want, 'SHRIKE-VSOCK-PUT %s' % re.search(
+        r'SHRIKE-VSOCK-BLOB ([0-9a-f]{64})', text).group(1), 'SHRIKE-VSOCK-PARALLEL 100',
+        'SHRIKE-VSOCK-DONE']
+    missing = [w for w in expect if w not in text]
+    refused = re.search(r'SHRIKE-VSOCK-REFUSED ([^\n]*)\n? rc=(\d+)', text)
+    if not refused or refused.group(2) == '0':
+        missing.append('a refused connection (%r)' % (refused and refused.group(0)))
+    stats = re.search(r'vsock cid \d+ \(' if hybrid else r'vhost-vsock in the kernel', g.stderr())
+    if status != 0 or missing or bad or not stats:
+        raise Failure('status %s, missing %r, host side %r; output ends %r; stderr ends %r' % (
+            status, missing, bad, text[-400:], g.stderr()[-300:]))
+
+
+def vsock_restore(name, hybrid):
+    """A connection open at a snapshot is reset in the restored guest (the
+    transport-reset event), and new ones work."""
+    if not hybrid and not os.path.exists('/dev/vhost-vsock'):
+        raise Skipped('no /dev/vhost-vsock on this host (modprobe vhost_vsock)')
+    snap = os.path.join(TMP, name + '.snap')
+    host = VsockHost(name, hybrid)
+    try:
+        saved_source(name, 'vsockhold' + host.kargs(),
+                     host.options(), r'SHRIKE-VSOCK-AGAIN again', snap)
+        h = Guest(name + '-restored', None, 2, None, ['--incoming', 'file:' + snap, '--stats'] +
+                  host.options())
+        try:
+            h.wait_for(r'SHRIKE-VSOCK-HELD-END rc=\d+[^\n]*\n(.|\n)*SHRIKE-VSOCK-AGAIN again', 1,
+                       ATTEMPT_SECONDS)
+            h.stop(signal.SIGTERM)
+            h.finish()
+        finally:
+            h.stop()
+    finally:
+        host.close()
+    went_on(h)
+    end = re.search(r'SHRIKE-VSOCK-HELD-END rc=(\d+)', h.text())
+    if end.group(1) == '0':
+        raise Failure('the held connection ended cleanly, not reset: %r' % h.text()[-300:])
+
+
 CASES = [
     ('linux_user_pvh_1cpu', lambda: commands('pvh1', 'vmlinux', 1, [])),
     ('linux_user_pvh_2cpu', lambda: commands('pvh2', 'vmlinux', 2, [])),
@@ -536,6 +767,10 @@ CASES = [
     ('linux_virtio_intx_kernel_irqchip_2cpu',
      lambda: virtio('virtio-intx2k', 2, ['--irqchip', 'kernel'], intx=True)),
     ('linux_virtio_net', lambda: net('net1', 1, [])),
+    ('linux_vsock_hybrid', lambda: vsock('vsock-uds', True)),
+    ('linux_vsock_vhost', lambda: vsock('vsock-vhost', False)),
+    ('linux_vsock_hybrid_restore_resets', lambda: vsock_restore('vsockr-uds', True)),
+    ('linux_vsock_vhost_restore_resets', lambda: vsock_restore('vsockr-vhost', False)),
 ]
 
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -208,6 +209,26 @@ static void io_open_refused(void)
 
 static void io_execve_killed(void) { killed(ROLE_IO, do_execve, "execve"); }
 
+/* virtio-vsock's I/O thread makes Unix sockets, never a network one. */
+static void do_unix_socket(void)
+{
+	_exit(socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 42 : 43);
+}
+
+static void do_inet_socket(void)
+{
+	socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static void io_unix_socket_allowed(void)
+{
+	struct outcome o = in_child(ROLE_IO, do_unix_socket);
+
+	CHECK_EQ(o.status, 42);
+}
+
+static void io_inet_socket_killed(void) { killed(ROLE_IO, do_inet_socket, "socket"); }
+
 static void main_clone3_enosys(void)
 {
 	struct outcome o = in_child(ROLE_MAIN, do_clone3);
@@ -235,5 +256,7 @@ int main(void)
 	run_test("sandbox_vcpu_tgkill_own_thread_allowed", vcpu_tgkill_own_allowed);
 	run_test("sandbox_io_open_gets_eacces", io_open_refused);
 	run_test("sandbox_io_execve_killed", io_execve_killed);
+	run_test("sandbox_io_unix_socket_allowed", io_unix_socket_allowed);
+	run_test("sandbox_io_inet_socket_killed", io_inet_socket_killed);
 	return check_failures ? 1 : 0;
 }

@@ -1,0 +1,131 @@
+/*
+ * vsockt: nc for AF_VSOCK, for the Linux guest's tests (busybox has none).
+ * Built statically into the test initramfs (scripts/make-linux-image.sh).
+ *
+ *   vsockt connect CID PORT       stdin to the peer, the peer to stdout;
+ *                                 stdin's end is a half-close; ends at the
+ *                                 peer's end (status 0), or 1 with the error
+ *   vsockt listen PORT PROG ARG...  for each connection, PROG with it as
+ *                                 stdin and stdout (a process each)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "vsockt: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static long write_all(int fd, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+static int copy_both_ways(int s)
+{
+	static char buf[1 << 16];
+	struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = s, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail("poll");
+		}
+		if (p[0].revents) {
+			ssize_t n = read(0, buf, sizeof(buf));
+
+			if (n < 0)
+				return fail("read stdin");
+			if (n == 0) {
+				shutdown(s, SHUT_WR);
+				p[0].fd = -1;
+			} else if (write_all(s, buf, (size_t)n) < 0) {
+				return fail("write");
+			}
+		}
+		if (p[1].revents) {
+			ssize_t n = read(s, buf, sizeof(buf));
+
+			if (n < 0)
+				return fail("read");
+			if (n == 0)
+				return 0;
+			if (write_all(1, buf, (size_t)n) < 0)
+				return fail("write stdout");
+		}
+	}
+}
+
+static int do_connect(unsigned cid, unsigned port)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port };
+	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+
+	if (s < 0)
+		return fail("socket");
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return fail("connect");
+	return copy_both_ways(s);
+}
+
+static int do_listen(unsigned port, char **argv)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port };
+	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+
+	signal(SIGCHLD, SIG_IGN);          /* children reaped by the kernel */
+	if (s < 0)
+		return fail("socket");
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0)
+		return fail("bind/listen");
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+
+		if (c < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail("accept");
+		}
+		if (fork() == 0) {
+			dup2(c, 0);
+			dup2(c, 1);
+			close(c);
+			close(s);
+			execvp(argv[0], argv);
+			_exit(fail("exec"));
+		}
+		close(c);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 4 && !strcmp(argv[1], "connect"))
+		return do_connect((unsigned)strtoul(argv[2], NULL, 0),
+				  (unsigned)strtoul(argv[3], NULL, 0));
+	if (argc >= 4 && !strcmp(argv[1], "listen"))
+		return do_listen((unsigned)strtoul(argv[2], NULL, 0), argv + 3);
+	fprintf(stderr, "usage: vsockt connect CID PORT | vsockt listen PORT PROG [ARG...]\n");
+	return 2;
+}

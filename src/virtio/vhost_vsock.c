@@ -1,0 +1,347 @@
+/*
+ * virtio-vsock served by the kernel's vhost-vsock (/dev/vhost-vsock), as
+ * QEMU's vhost-vsock-pci: host programs use AF_VSOCK sockets and reach the
+ * guest by its CID.  shrike keeps the PCI transport and the event queue;
+ * the receive and transmit queues are the kernel's once the driver is
+ * ready: vhost reads their notifications straight from the ioeventfds KVM
+ * writes, walks the rings in guest memory (the memory table below), and
+ * signals completions on an eventfd that the device's I/O thread turns
+ * into the queue's interrupt (MSI-X or INTx, whatever the driver chose).
+ *
+ * vhost stops (its ring positions read back into the transport) at a reset
+ * and before a snapshot's save; it starts again after the save and at a
+ * restore, where the guest is told its connections are gone (the kernel
+ * that held them is not the restored VM's).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vhost.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/stream.h"
+#include "core/vm.h"
+#include "hw/devices.h"
+#include "virtio/virtio.h"
+#include "virtio/vsock.h"
+
+#define RXQ 0
+#define TXQ 1
+#define EVQ 2
+#define QUEUE_MAX 256
+
+struct vhost_vsock {
+	struct virtio_dev *vd;
+	const struct vsock_config *cfg;
+	struct { uint64_t guest_cid; } __attribute__((packed)) config;
+	int vhost;                 /* /dev/vhost-vsock */
+	int call;                  /* vhost signals both queues' completions here */
+	bool started;
+	bool reset_event_owed;
+	uint16_t used_seen[2];     /* used indices at the last call: which queue moved */
+	struct virtq_chain chain;
+};
+
+static int vhost_ioctl(struct vhost_vsock *v, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(v->vhost, req, arg) < 0) {
+		log_limited(&v->vd->rl, "vhost-vsock: %s: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int set_mem_table(struct vhost_vsock *v)
+{
+	const struct guest_mem *mem = &v->vd->vm->mem;
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} t = { .m.nregions = mem->nbanks };
+
+	for (unsigned i = 0; i < mem->nbanks; i++)
+		t.r[i] = (struct vhost_memory_region){
+			.guest_phys_addr = mem->bank[i].gpa, .memory_size = mem->bank[i].size,
+			.userspace_addr = (uintptr_t)mem->bank[i].host,
+		};
+	return vhost_ioctl(v, VHOST_SET_MEM_TABLE, &t, "VHOST_SET_MEM_TABLE");
+}
+
+static int start_queue(struct vhost_vsock *v, unsigned qi)
+{
+	struct virtio_dev *vd = v->vd;
+	struct virtqueue *q = &vd->vq[qi];
+	struct vhost_vring_state num = { .index = qi, .num = q->size };
+	struct vhost_vring_state base = { .index = qi, .num = q->last_avail };
+	struct vhost_vring_addr addr = {
+		.index = qi, .desc_user_addr = (uintptr_t)q->desc,
+		.avail_user_addr = (uintptr_t)q->avail, .used_user_addr = (uintptr_t)q->used,
+	};
+	struct vhost_vring_file kick = { .index = qi, .fd = vd->kick[qi] };
+	struct vhost_vring_file call = { .index = qi, .fd = v->call };
+
+	v->used_seen[qi] = q->used_idx;
+	return vhost_ioctl(v, VHOST_SET_VRING_NUM, &num, "VHOST_SET_VRING_NUM") ||
+	       vhost_ioctl(v, VHOST_SET_VRING_BASE, &base, "VHOST_SET_VRING_BASE") ||
+	       vhost_ioctl(v, VHOST_SET_VRING_ADDR, &addr, "VHOST_SET_VRING_ADDR") ||
+	       vhost_ioctl(v, VHOST_SET_VRING_KICK, &kick, "VHOST_SET_VRING_KICK") ||
+	       vhost_ioctl(v, VHOST_SET_VRING_CALL, &call, "VHOST_SET_VRING_CALL") ? -1 : 0;
+}
+
+/* Under the device lock: the kernel takes the two data queues. */
+static void start(struct vhost_vsock *v)
+{
+	struct virtio_dev *vd = v->vd;
+	uint64_t features = vd->guest_features;
+	int run = 1;
+
+	if (v->started || !(vd->status & VIRTIO_STATUS_DRIVER_OK) ||
+	    (vd->status & VIRTIO_STATUS_NEEDS_RESET))
+		return;
+	if (!vd->vq[RXQ].enabled || !vd->vq[TXQ].enabled) {
+		virtio_needs_reset(vd, "vhost-vsock: DRIVER_OK with a data queue not enabled");
+		return;
+	}
+	if (vhost_ioctl(v, VHOST_SET_FEATURES, &features, "VHOST_SET_FEATURES") ||
+	    set_mem_table(v) || start_queue(v, RXQ) || start_queue(v, TXQ) ||
+	    vhost_ioctl(v, VHOST_VSOCK_SET_RUNNING, &run, "VHOST_VSOCK_SET_RUNNING")) {
+		virtio_needs_reset(vd, "vhost-vsock could not take the queues");
+		return;
+	}
+	v->started = true;
+}
+
+/* Under the device lock: the kernel lets go of the queues; where it got to
+ * goes back into the transport (a save writes it, a start resumes it). */
+static void stop(struct vhost_vsock *v)
+{
+	struct virtio_dev *vd = v->vd;
+	int run = 0;
+
+	if (!v->started)
+		return;
+	v->started = false;
+	vhost_ioctl(v, VHOST_VSOCK_SET_RUNNING, &run, "VHOST_VSOCK_SET_RUNNING");
+	for (unsigned qi = RXQ; qi <= TXQ; qi++) {
+		struct vhost_vring_state base = { .index = qi };
+		struct virtqueue *q = &vd->vq[qi];
+
+		if (vhost_ioctl(v, VHOST_GET_VRING_BASE, &base, "VHOST_GET_VRING_BASE") == 0)
+			q->last_avail = (uint16_t)base.num;
+		if (q->used)
+			q->used_idx = q->used[1];
+	}
+}
+
+static void driver_ok(void *dev, struct virtio_dev *vd)
+{
+	(void)vd;
+	start(dev);
+}
+
+/* vhost completed buffers: interrupt for each queue whose used index moved. */
+static void completions(void *dev, struct virtio_dev *vd)
+{
+	struct vhost_vsock *v = dev;
+	eventfd_t n;
+
+	if (eventfd_read(v->call, &n) < 0 || !v->started)
+		return;
+	for (unsigned qi = RXQ; qi <= TXQ; qi++) {
+		uint16_t used = vd->vq[qi].used[1];
+
+		if (used != v->used_seen[qi]) {
+			v->used_seen[qi] = used;
+			virtio_queue_interrupt(vd, qi);
+		}
+	}
+}
+
+static int call_fd(void *dev)
+{
+	return ((struct vhost_vsock *)dev)->call;
+}
+
+/* Only the event queue is notified to shrike. */
+static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
+{
+	struct vhost_vsock *v = dev;
+
+	if (q == EVQ && v->reset_event_owed && vsock_send_reset_event(vd, EVQ, &v->chain))
+		v->reset_event_owed = false;
+}
+
+static void vhost_dev_reset(void *dev)
+{
+	struct vhost_vsock *v = dev;
+
+	stop(v);
+	v->reset_event_owed = false;
+}
+
+static void config_read(void *dev, unsigned off, void *buf, unsigned n)
+{
+	memcpy(buf, (const uint8_t *)&((struct vhost_vsock *)dev)->config + off, n);
+}
+
+static const struct virtio_ops vhost_vsock_ops = {
+	.name = "vhost-vsock",
+	.device_id = VSOCK_DEVICE_ID,
+	.pci_class = VSOCK_PCI_CLASS,
+	.queue_max = QUEUE_MAX,
+	.config_read = config_read,
+	.config_size = sizeof(uint64_t),
+	.handle_queue = handle_queue,
+	.reset = vhost_dev_reset,
+	.poll_fd = call_fd,
+	.poll_ready = completions,
+	.driver_ok = driver_ok,
+	.external_queues = 1u << RXQ | 1u << TXQ,
+};
+
+/* ---- the device model ---- */
+
+static int open_vhost(struct vhost_vsock *v)
+{
+	uint64_t cid = v->cfg->cid, features;
+
+	v->vhost = open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC);
+	if (v->vhost < 0) {
+		log_error("--vsock cid=%llu: /dev/vhost-vsock: %s (modprobe vhost_vsock, or give "
+			  "uds=PATH for shrike's own host side)", (unsigned long long)cid,
+			  strerror(errno));
+		return -1;
+	}
+	if (ioctl(v->vhost, VHOST_SET_OWNER) < 0 || ioctl(v->vhost, VHOST_GET_FEATURES, &features) < 0) {
+		log_error("--vsock: vhost-vsock: %s", strerror(errno));
+		return -1;
+	}
+	if (ioctl(v->vhost, VHOST_VSOCK_SET_GUEST_CID, &cid) < 0) {
+		log_error("--vsock cid=%llu: %s", (unsigned long long)cid,
+			  errno == EADDRINUSE ? "another VM on this host has that CID" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void vhost_vsock_destroy(void *opaque)
+{
+	struct vhost_vsock *v = opaque;
+
+	if (v->vd) {
+		pthread_mutex_lock(&v->vd->lock);
+		stop(v);
+		pthread_mutex_unlock(&v->vd->lock);
+	}
+	virtio_pci_destroy(v->vd);
+	if (v->vhost >= 0)
+		close(v->vhost);
+	if (v->call >= 0)
+		close(v->call);
+	free(v);
+}
+
+static int vhost_vsock_create(struct vm *vm, const struct device_params *p)
+{
+	struct vhost_vsock *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return -1;
+	v->cfg = p->config;
+	v->config.guest_cid = v->cfg->cid;
+	v->vhost = -1;
+	v->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm_add_device(vm, &vhost_vsock_model, v)) {
+		if (v->call >= 0)
+			close(v->call);
+		free(v);
+		return -1;
+	}
+	if (v->call < 0 || open_vhost(v))
+		return -1;
+	v->vd = virtio_pci_create(vm, &vhost_vsock_ops, v, 3);
+	return v->vd ? 0 : -1;
+}
+
+/* A save: the kernel stops touching the rings first. */
+static int vhost_vsock_quiesce(void *opaque)
+{
+	struct vhost_vsock *v = opaque;
+	int r = virtio_model_quiesce(opaque);
+
+	if (!r) {
+		pthread_mutex_lock(&v->vd->lock);
+		stop(v);
+		pthread_mutex_unlock(&v->vd->lock);
+	}
+	return r;
+}
+
+static void vhost_vsock_resume(void *opaque)
+{
+	struct vhost_vsock *v = opaque;
+
+	pthread_mutex_lock(&v->vd->lock);
+	start(v);
+	pthread_mutex_unlock(&v->vd->lock);
+	virtio_model_resume(opaque);
+}
+
+static int vhost_vsock_save(void *opaque, struct snap_writer *w)
+{
+	struct vhost_vsock *v = opaque;
+
+	virtio_pci_save(v->vd, w);
+	snap_put_u64(w, v->config.guest_cid);
+	return w->sb.failed ? -1 : 0;
+}
+
+static int vhost_vsock_load(void *opaque, struct snap_reader *r)
+{
+	struct vhost_vsock *v = opaque;
+	uint64_t cid;
+
+	if (virtio_pci_load(v->vd, r))
+		return -1;
+	cid = snap_get_u64(r);
+	if (!snap_done(r))
+		return -1;
+	if (cid != v->config.guest_cid) {
+		log_error("--vsock: the snapshot's guest had CID %llu: give the restore the same",
+			  (unsigned long long)cid);
+		return -1;
+	}
+	/* vhost takes the queues when the VM starts (vhost_vsock_resume). */
+	pthread_mutex_lock(&v->vd->lock);
+	stop(v);
+	v->reset_event_owed = true;
+	pthread_mutex_unlock(&v->vd->lock);
+	return 0;
+}
+
+static void vhost_vsock_stats(void *opaque, FILE *f)
+{
+	struct vhost_vsock *v = opaque;
+
+	if (!v->vd)
+		return;
+	virtio_pci_stats(v->vd, f);
+	fprintf(f, "    vsock cid %llu: vhost-vsock in the kernel\n",
+		(unsigned long long)v->config.guest_cid);
+}
+
+const struct device_model vhost_vsock_model = {
+	.name = "vhost-vsock",
+	.create = vhost_vsock_create,
+	.reset = virtio_model_reset,
+	.quiesce = vhost_vsock_quiesce,
+	.resume = vhost_vsock_resume,
+	.save = vhost_vsock_save,
+	.load = vhost_vsock_load,
+	.stats = vhost_vsock_stats,
+	.destroy = vhost_vsock_destroy,
+};
