@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -110,6 +111,8 @@ struct vsock {
 	const struct vsock_config *cfg;
 	struct { uint64_t guest_cid; } __attribute__((packed)) config;
 	int epoll, listener;
+	int wake;                  /* eventfd in the epoll set: a reset to finish */
+	bool close_pending;        /* a reset: the I/O thread closes the host ends */
 	struct conn *conns[MAX_CONNS];
 	unsigned next_rx;          /* round robin over conns for receive buffers */
 	uint32_t next_host_port;
@@ -737,10 +740,24 @@ static void pump(struct vsock *v, struct virtio_dev *vd)
 		virtio_queue_done(vd, &vd->vq[RXQ]);
 }
 
+/* A reset's closing of the host sockets, done here: the reset runs on a
+ * vCPU thread (the driver writes status 0), whose filter has no close. */
+static void finish_reset(struct vsock *v)
+{
+	eventfd_t n;
+
+	if (!v->close_pending)
+		return;
+	eventfd_read(v->wake, &n);
+	close_all(v);
+	v->close_pending = false;
+}
+
 static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
 {
 	struct vsock *v = dev;
 
+	finish_reset(v);
 	if (q == TXQ)
 		transmit(v, vd);
 	if (v->reset_event_owed && vsock_send_reset_event(vd, EVQ, &v->chain))
@@ -759,6 +776,7 @@ static void sockets_ready(void *dev, struct virtio_dev *vd)
 	struct epoll_event ev[64];
 	int n = epoll_wait(v->epoll, ev, 64, 0);
 
+	finish_reset(v);
 	for (int i = 0; i < n; i++) {
 		struct conn *c = ev[i].data.ptr;
 
@@ -766,6 +784,8 @@ static void sockets_ready(void *dev, struct virtio_dev *vd)
 			accept_clients(v);
 			continue;
 		}
+		if (ev[i].data.ptr == &v->wake)
+			continue;              /* finish_reset did it */
 		if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			c->readable = true;
 		if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
@@ -780,7 +800,10 @@ static void vsock_dev_reset(void *dev)
 {
 	struct vsock *v = dev;
 
-	close_all(v);
+	/* Their host ends close on the I/O thread; until then nothing moves
+	 * (the queues are reset). */
+	v->close_pending = true;
+	eventfd_write(v->wake, 1);
 	v->reset_event_owed = false;
 }
 
@@ -816,6 +839,8 @@ static void vsock_destroy(void *opaque)
 	}
 	if (v->epoll >= 0)
 		close(v->epoll);
+	if (v->wake >= 0)
+		close(v->wake);
 	free(v);
 }
 
@@ -831,12 +856,13 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 	v->config.guest_cid = v->cfg->cid;
 	v->listener = -1;
 	v->epoll = epoll_create1(EPOLL_CLOEXEC);
+	v->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm_add_device(vm, &virtio_vsock_model, v)) {
 		free(v);
 		return -1;
 	}
-	if (v->epoll < 0) {
-		log_error("--vsock: epoll_create1: %s", strerror(errno));
+	if (v->epoll < 0 || v->wake < 0) {
+		log_error("--vsock: epoll_create1/eventfd: %s", strerror(errno));
 		return -1;
 	}
 	v->listener = unix_listen(v->cfg->uds, "--vsock", err, sizeof(err));
@@ -844,7 +870,9 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 		log_error("%s", err);
 		return -1;
 	}
-	if (epoll_ctl(v->epoll, EPOLL_CTL_ADD, v->listener, &ev) < 0) {
+	if (epoll_ctl(v->epoll, EPOLL_CTL_ADD, v->listener, &ev) < 0 ||
+	    epoll_ctl(v->epoll, EPOLL_CTL_ADD, v->wake,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &v->wake }) < 0) {
 		log_error("--vsock: epoll_ctl: %s", strerror(errno));
 		return -1;
 	}

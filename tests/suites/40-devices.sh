@@ -77,7 +77,8 @@ t_pc_testdev() {
 }
 
 # A hostile virtio driver (guest/tests/virtiofuzz.c) against a disk, the
-# entropy device, the console and a network card: random resets, features, queue sizes,
+# entropy device, the console, vsock (shrike's own host side) and a network
+# card: random resets, features, queue sizes,
 # ring addresses and descriptors, notifications on every queue.  shrike
 # stays up, sanitizer-clean, and every device still answers; the image
 # outside the disk is never written (its size is unchanged).
@@ -97,14 +98,20 @@ t_virtio_hostile_driver() {
 	fi
 	for seed in 1 2; do
 		run_vm 180 --kernel "$K/virtiofuzz.elf" --cmdline "rounds=300 seed=$seed" \
-			--disk "$TMP/vfuzz.img" --rng --console virtio "${net[@]}"
+			--disk "$TMP/vfuzz.img" --rng --console virtio --vsock "cid=3,uds=$TMP/vfuzz.vsock" \
+			"${net[@]}"
 		expect "virtio_hostile_driver_seed$seed" 0 "every device resets and answers" PASS
+		if grep -q "on $((4 + ${#net[@]} / 2)) devices" "$TMP/out"; then
+			pass "virtio_hostile_driver_vsock_seed$seed"
+		else
+			fail "virtio_hostile_driver_vsock_seed$seed" "not $((4 + ${#net[@]} / 2)) devices: $(grep -a -m1 rounds "$TMP/out")"
+		fi
 		if [ ${#net[@]} -eq 0 ]; then
 			skip "virtio_hostile_driver_net_seed$seed" "a tap in a namespace needs root and iproute2"
-		elif grep -q "on 4 devices" "$TMP/out"; then
+		elif grep -q "on 5 devices" "$TMP/out"; then
 			pass "virtio_hostile_driver_net_seed$seed"
 		else
-			fail "virtio_hostile_driver_net_seed$seed" "not 4 devices: $(grep -a -m1 rounds "$TMP/out")"
+			fail "virtio_hostile_driver_net_seed$seed" "not 5 devices: $(grep -a -m1 rounds "$TMP/out")"
 		fi
 	done
 	SHRIKE=$saved

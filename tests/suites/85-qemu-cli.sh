@@ -128,6 +128,15 @@ qemu_listings() {
 	qemu_expect qemu_netdev_script_refused 1 \
 		"qemu-system-x86_64: -netdev tap,id=n0,ifname=t0,script=/etc/qemu-ifup: shrike runs no network scripts: script=no, with a tap the administrator set up" \
 		"$q" -netdev tap,id=n0,ifname=t0,script=/etc/qemu-ifup -kernel "$K/hello.elf"
+	qemu_expect qemu_vhost_vsock_cid_2 1 \
+		"qemu-system-x86_64: -device vhost-vsock-pci,guest-cid=2: guest-cid property must be greater than 2" \
+		"$q" -device vhost-vsock-pci,guest-cid=2 -kernel "$K/hello.elf"
+	qemu_expect qemu_vhost_vsock_cid_64bit 1 \
+		"qemu-system-x86_64: -device vhost-vsock-pci,guest-cid=4294967296: guest-cid property must be a 32-bit number" \
+		"$q" -device vhost-vsock-pci,guest-cid=4294967296 -kernel "$K/hello.elf"
+	qemu_expect qemu_vhost_vsock_unknown_property 1 \
+		"qemu-system-x86_64: -device vhost-vsock-pci,guest-cid=3,foo=1: Property 'vhost-vsock-pci.foo' not found" \
+		"$q" -device vhost-vsock-pci,guest-cid=3,foo=1 -kernel "$K/hello.elf"
 	qemu_expect qemu_virtio_net_unknown_netdev 1 \
 		"qemu-system-x86_64: -device virtio-net-pci,netdev=n9: Property 'virtio-net-pci.netdev' can't find value 'n9'" \
 		"$q" -device virtio-net-pci,netdev=n9 -kernel "$K/hello.elf"

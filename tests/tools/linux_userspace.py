@@ -690,7 +690,8 @@ def vsock(name, hybrid):
                 except OSError as e:   # a timeout or a reset: a crashed guest says why
                     g.check_crash()
                     raise Failure('host side: %s: %s' % (type(e).__name__, e))
-                g.wait_for(r'SHRIKE-VSOCK-REFUSED', 1, ATTEMPT_SECONDS)
+                # 256 MiB moved on TCG: more than a boot's budget.
+                g.wait_for(r'SHRIKE-VSOCK-REFUSED', 1, 2 * ATTEMPT_SECONDS)
                 host.close_hold()
                 return g, g.finish(ATTEMPT_SECONDS), bad
             finally:
@@ -741,6 +742,47 @@ def vsock_restore(name, hybrid):
         raise Failure('the held connection ended cleanly, not reset: %r' % h.text()[-300:])
 
 
+def vsock_reboot(name, hybrid):
+    """A guest reboot resets the host's connections: one the host opened
+    to the guest's echo port ends (end of file, or a reset), and after the
+    reboot new connections work."""
+    if not hybrid and not os.path.exists('/dev/vhost-vsock'):
+        raise Skipped('no /dev/vhost-vsock on this host (modprobe vhost_vsock)')
+    host = VsockHost(name, hybrid)
+    try:
+        def start():
+            g = Guest(name, 'vmlinux', 1, 'vsockhold' + host.kargs(), host.options())
+            try:
+                g.wait_for(r'SHRIKE-VSOCK-AGAIN again', 1, ATTEMPT_SECONDS)
+                try:
+                    held = host.connect(5002)
+                    held.sendall(b'x')
+                    if held.recv(1) != b'x':
+                        raise Failure('no echo before the reboot')
+                    host.connect(5003).close()          # the guest reboots
+                except OSError as e:
+                    g.check_crash()
+                    raise Failure('host side: %s: %s' % (type(e).__name__, e))
+                g.wait_for(r'SHRIKE-VSOCK-HOLDING(.|\n)*SHRIKE-VSOCK-HOLDING(.|\n)*'
+                           r'SHRIKE-VSOCK-AGAIN again', 1, ATTEMPT_SECONDS)
+                try:
+                    held.settimeout(30)
+                    held.sendall(b'y')       # to a guest that no longer knows it
+                    ended = held.recv(1) == b''
+                except OSError:
+                    ended = True
+                g.stop(signal.SIGTERM)
+                g.finish()
+                return ended
+            finally:
+                g.stop()
+        ended = booted(start, name)
+    finally:
+        host.close()
+    if not ended:
+        raise Failure("the host's connection outlived the guest's reboot")
+
+
 CASES = [
     ('linux_user_pvh_1cpu', lambda: commands('pvh1', 'vmlinux', 1, [])),
     ('linux_user_pvh_2cpu', lambda: commands('pvh2', 'vmlinux', 2, [])),
@@ -771,6 +813,8 @@ CASES = [
     ('linux_vsock_vhost', lambda: vsock('vsock-vhost', False)),
     ('linux_vsock_hybrid_restore_resets', lambda: vsock_restore('vsockr-uds', True)),
     ('linux_vsock_vhost_restore_resets', lambda: vsock_restore('vsockr-vhost', False)),
+    ('linux_vsock_hybrid_reboot_resets', lambda: vsock_reboot('vsockb-uds', True)),
+    ('linux_vsock_vhost_reboot_resets', lambda: vsock_reboot('vsockb-vhost', False)),
 ]
 
 
