@@ -12,6 +12,7 @@
 #   make bench        benchmarks (bench/README.md)
 #   make bench-nested Linux to init, shrike and QEMU microvm, in the nested test VM
 #   make bench-nested-blk  virtio-blk, shrike and QEMU, in the nested test VM
+#   make bench-nested-vsock  vsock throughput, shrike and QEMU, likewise
 #   V=1               show the commands
 
 BUILD ?= build
@@ -213,6 +214,12 @@ bench-nested-blk: all
 	$(Q)BUILD=$(BUILD) tests/nested/run.py --cpus 1 --env RUNS --env SECS --env LIMIT \
 		--timeout 5400 -- bench/virtio-blk.sh
 
+# vsock throughput, shrike (both host sides) and QEMU's vhost-vsock-pci, at
+# one CPU for the same reason.
+bench-nested-vsock: all
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --cpus 1 --env RUNS --env MB --env LIMIT \
+		--timeout 5400 -- bench/vsock.sh
+
 # make fuzz: every target for FUZZ_SECONDS (default 60) from seed corpora
 # the build makes (scripts/fuzz.sh); make check runs each for a few seconds.
 fuzz: all
@@ -221,7 +228,7 @@ fuzz: all
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
-.PHONY: all bench-nested bench-nested-blk check check-layers check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
+.PHONY: all bench-nested bench-nested-blk bench-nested-vsock check check-layers check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.
