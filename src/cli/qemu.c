@@ -452,11 +452,15 @@ static int virtio_blk_device(struct qemu_cmdline *q, const char *orig, struct su
 /* ---- -netdev, -nic and virtio-net-pci ---- */
 
 /* One card in --net's form (spec, then ",mac=M" if given). */
-static int add_net(struct qemu_cmdline *q, const char *what, const char *spec, const char *mac)
+/* One card: spec (tap:NAME or tap-fd:N), its MAC if given, and the
+ * netdev's ID (QMP's set_link names the card by it). */
+static int add_net(struct qemu_cmdline *q, const char *what, const char *spec, const char *mac,
+		   const char *id)
 {
-	char val[160];
+	char val[200];
 
-	snprintf(val, sizeof(val), "%s%s%s", spec, mac ? ",mac=" : "", mac ? mac : "");
+	snprintf(val, sizeof(val), "%s%s%s%s%s", spec, mac ? ",mac=" : "", mac ? mac : "",
+		 id ? ",id=" : "", id ? id : "");
 	if (config_add_net(q->cfg, val, q->err, q->errlen)) {
 		char why[256];
 
@@ -584,7 +588,7 @@ static int opt_nic(struct qemu_cmdline *q, char *arg)
 	if (!spec[0])
 		return fail(q, "%s: shrike opens a tap the administrator made: ifname=NAME or fd=N",
 			    orig);
-	return add_net(q, orig, spec, mac);
+	return add_net(q, orig, spec, mac, NULL);
 }
 
 static int virtio_net_device(struct qemu_cmdline *q, const char *orig, struct subopt *o,
@@ -609,7 +613,7 @@ static int virtio_net_device(struct qemu_cmdline *q, const char *orig, struct su
 			char what[340];
 
 			snprintf(what, sizeof(what), "-device %s", orig);
-			return add_net(q, what, q->netdev[i].spec, mac);
+			return add_net(q, what, q->netdev[i].spec, mac, q->netdev[i].id);
 		}
 	return fail(q, "-device %s: Property 'virtio-net-pci.netdev' can't find value '%s'", orig,
 		    netdev);

@@ -201,6 +201,19 @@ static void cmd_powerdown(struct qmp *q, const struct json *args, struct reply *
 	empty(r);
 }
 
+/* A network card's link, by the card's ID (--net's id=, QEMU's netdev
+ * ID, or netN, the Nth card). */
+static void cmd_set_link(struct qmp *q, const struct json *args, struct reply *r)
+{
+	const char *name = json_get(args, "name")->s;
+
+	if (vm_set_link(q->vm, name, json_get(args, "up")->b)) {
+		fail(r, "DeviceNotFound", "Device '%s' not found", name);
+		return;
+	}
+	empty(r);
+}
+
 static void cmd_quit(struct qmp *q, const struct json *args, struct reply *r)
 {
 	(void)args;
@@ -292,6 +305,7 @@ static const struct command commands[] = {
 	{ "system_reset", cmd_system_reset, { { 0 } } },
 	{ "system_powerdown", cmd_powerdown, { { 0 } } },
 	{ "quit", cmd_quit, { { 0 } } },
+	{ "set_link", cmd_set_link, { { "name", JSON_STRING, false }, { "up", JSON_BOOL, false } } },
 	{ "human-monitor-command", cmd_hmp,
 	  { { "command-line", JSON_STRING, false }, { "cpu-index", JSON_INT, true } } },
 	{ "migrate", cmd_migrate, { { "uri", JSON_STRING, false }, { "detach", JSON_BOOL, true },

@@ -241,12 +241,22 @@ int config_add_net(struct vm_config *cfg, char *val, char *err, size_t errlen)
 	while ((item = strtok_r(NULL, ",", &save))) {
 		if (!strncmp(item, "mac=", 4) && !parse_mac(item + 4, n->mac)) {
 			n->mac_set = true;
+		} else if (!strncmp(item, "id=", 3) && item[3] && strlen(item + 3) < sizeof(n->id)) {
+			memcpy(n->id, item + 3, strlen(item + 3) + 1);
 		} else {
 			err_set(err, errlen, "--net %s: unknown or malformed option '%s' (mac=M, a "
-				"unicast address like 52:54:00:12:34:56)", n->spec, item);
+				"unicast address like 52:54:00:12:34:56; id=NAME, up to %zu characters)",
+				n->spec, item, sizeof(n->id) - 1);
 			return -1;
 		}
 	}
+	if (!n->id[0])
+		snprintf(n->id, sizeof(n->id), "net%u", cfg->nnets);
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		if (!strcmp(cfg->nets[i].id, n->id)) {
+			err_set(err, errlen, "--net %s: a card with id %s already", n->spec, n->id);
+			return -1;
+		}
 	cfg->nnets++;
 	return 0;
 }

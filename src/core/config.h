@@ -41,6 +41,7 @@ struct disk_config {
 struct net_backend_config {
 	char spec[96];             /* as given (cut), for messages */
 	char ifname[16];           /* IFNAMSIZ; empty with a descriptor */
+	char id[64];               /* id=, for QMP's set_link (default netN) */
 	int fd;                    /* tap-fd:N, else -1 */
 	bool mac_set;
 	uint8_t mac[6];            /* mac_set, or derived from the VM's UUID */

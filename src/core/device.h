@@ -21,6 +21,8 @@
  *             input from outside); called before any vCPU runs
  *   stats     optional lines for --stats
  *   powerdown optional: the machine's power button was pressed
+ *   set_link  optional: a network card named `name` (its ID) sets its link
+ *             up or down; 0, or -1 if the device is not that card
  *   destroy   frees it, in reverse creation order
  */
 #ifndef SHRIKE_DEVICE_H
@@ -53,6 +55,7 @@ struct device_model {
 	int (*load)(void *opaque, struct snap_reader *r);
 	void (*stats)(void *opaque, FILE *f);
 	void (*powerdown)(void *opaque);
+	int (*set_link)(void *opaque, const char *name, bool up);
 	void (*destroy)(void *opaque);
 };
 
@@ -71,5 +74,9 @@ void *vm_find_device(const struct vm *vm, const char *name);
 
 /* Presses the power button (the device that has one); -ENODEV if none. */
 int vm_powerdown(struct vm *vm);
+
+/* QMP's set_link: the card called `name`'s link up or down; -ENODEV if no
+ * card has that name. */
+int vm_set_link(struct vm *vm, const char *name, bool up);
 
 #endif

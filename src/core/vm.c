@@ -142,6 +142,15 @@ int vm_powerdown(struct vm *vm)
 	return -ENODEV;
 }
 
+int vm_set_link(struct vm *vm, const char *name, bool up)
+{
+	for (unsigned i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].model->set_link &&
+		    !vm->devices[i].model->set_link(vm->devices[i].opaque, name, up))
+			return 0;
+	return -ENODEV;
+}
+
 static bool console_interrupted(void *opaque)
 {
 	struct vm *vm = opaque;

@@ -106,7 +106,9 @@ static void transmit(struct net *n, struct virtio_dev *vd)
 			struct virtq_chain *c = &n->chain;
 
 			/* A frame is the header and at least an Ethernet header. */
-			if (c->read_len < HDR_LEN + 14 || c->read_len > FRAME_MAX) {
+			if (!(n->config.status & NET_S_LINK_UP)) {
+				n->tx_dropped++;       /* a cable pulled: nothing goes out */
+			} else if (c->read_len < HDR_LEN + 14 || c->read_len > FRAME_MAX) {
 				log_guest(&vd->rl, "virtio-net: a %zu-byte frame to send, dropped",
 					  c->read_len);
 				n->tx_dropped++;
@@ -253,8 +255,8 @@ static void receive(struct net *n, struct virtio_dev *vd)
 
 			if (r < 0)
 				break;                 /* EAGAIN: nothing more for now */
-			if ((size_t)r < HDR_LEN + 14) {
-				n->rx_dropped++;
+			if ((size_t)r < HDR_LEN + 14 || !(n->config.status & NET_S_LINK_UP)) {
+				n->rx_dropped++;       /* a runt, or the link is down */
 				continue;
 			}
 			n->pending = (size_t)r;
@@ -340,6 +342,27 @@ static const struct virtio_ops net_ops = {
 	.poll_events = tap_events,
 	.poll_ready = tap_ready,
 };
+
+/* QMP's set_link: the link bit in the configuration, and the driver told
+ * (Linux sets the carrier from it).  While down, frames both ways are
+ * dropped, as on a pulled cable. */
+static int net_set_link(void *opaque, const char *name, bool up)
+{
+	struct net *n = opaque;
+	uint16_t status;
+
+	if (!n->vd || (strcmp(name, n->cfg->id) && (!n->cfg->ifname[0] ||
+						      strcmp(name, n->cfg->ifname))))
+		return -1;
+	pthread_mutex_lock(&n->vd->lock);
+	status = up ? NET_S_LINK_UP : 0;
+	if (status != n->config.status) {
+		n->config.status = status;
+		virtio_config_changed(n->vd);
+	}
+	pthread_mutex_unlock(&n->vd->lock);
+	return 0;
+}
 
 /* ---- the tap ---- */
 
@@ -451,6 +474,7 @@ static int net_save(void *opaque, struct snap_writer *w)
 
 	virtio_pci_save(n->vd, w);
 	snap_put(w, n->config.mac, sizeof(n->config.mac));
+	snap_put_u16(w, n->config.status);
 	return w->sb.failed ? -1 : 0;
 }
 
@@ -458,19 +482,25 @@ static int net_load(void *opaque, struct snap_reader *r)
 {
 	struct net *n = opaque;
 	uint8_t mac[6];
+	uint16_t status;
 
 	if (virtio_pci_load(n->vd, r))
 		return -1;
 	snap_get(r, mac, sizeof(mac));
-	if (!snap_done(r))
+	status = snap_get_u16(r);
+	if (!snap_done(r) || (status & ~NET_S_LINK_UP)) {
+		log_error("--net %s: the snapshot's card state is malformed", n->cfg->spec);
 		return -1;
+	}
 	if (memcmp(mac, n->config.mac, sizeof(mac))) {
 		log_error("--net %s: the snapshot's card had MAC %02x:%02x:%02x:%02x:%02x:%02x: "
 			  "give the restore the cards the VM had", n->cfg->spec, mac[0], mac[1],
 			  mac[2], mac[3], mac[4], mac[5]);
 		return -1;
 	}
-	/* Frames in flight are gone; the tap's offloads are set again. */
+	/* Frames in flight are gone; the tap's offloads are set again; the
+	 * link is as the guest last saw it. */
+	n->config.status = status;
 	n->pending = 0;
 	n->offloads_set = false;
 	return 0;
@@ -499,5 +529,6 @@ const struct device_model virtio_net_model = {
 	.save = net_save,
 	.load = net_load,
 	.stats = net_stats,
+	.set_link = net_set_link,
 	.destroy = net_destroy,
 };

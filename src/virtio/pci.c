@@ -67,6 +67,13 @@ void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 	interrupt(vd, vd->vq[q].msix_vector, 1);
 }
 
+void virtio_config_changed(struct virtio_dev *vd)
+{
+	vd->config_generation++;
+	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
+		interrupt(vd, vd->msix_config, 2);
+}
+
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
 	log_guest(&vd->rl, "%s: %s; the device stops until the driver resets it", vd->ops->name,

@@ -129,6 +129,9 @@ void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q);
 /* Interrupts the driver for queue q, unconditionally (a backend outside
  * shrike decided that it must be). */
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
+/* The device changed its configuration space (under the device lock): the
+ * generation moves on and the driver gets the configuration interrupt. */
+void virtio_config_changed(struct virtio_dev *vd);
 /* A malformed request or ring: the device stops and asks for a reset. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 

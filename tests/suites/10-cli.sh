@@ -40,6 +40,7 @@ suite_cli() {
 	usage_error cli_net_not_a_tap "expected tap:IFNAME" run --kernel "$K/hello.elf" --net user
 	usage_error cli_net_closed_fd "no open descriptor 9999" run --kernel "$K/hello.elf" --net tap-fd:9999
 	usage_error cli_net_bad_mac "mac=M" run --kernel "$K/hello.elf" --net tap:t0,mac=ff:ff:ff:ff:ff:ff
+	usage_error cli_net_same_id "a card with id n0 already" run --kernel "$K/hello.elf" --net tap:t0,id=n0 --net tap:t1,id=n0
 	usage_error cli_vsock_needs_cid "cid=N is required" run --kernel "$K/hello.elf" --vsock uds=/tmp/x
 	usage_error cli_vsock_host_cid "from 3 to 4294967294" run --kernel "$K/hello.elf" --vsock cid=2
 	usage_error cli_vsock_any_cid "from 3 to 4294967294" run --kernel "$K/hello.elf" --vsock cid=4294967295

@@ -446,8 +446,9 @@ class NetNamespace:
     a 64 MiB blob of random bytes there.  Removed, with everything in it, on
     exit."""
 
-    def __init__(self, name):
+    def __init__(self, name, taps=1):
         self.ns = 'shrike-%d-%s' % (os.getpid(), name)
+        self.taps = taps
         self.blob = os.path.join(TMP, name + '.blob')
         self.peer = None
 
@@ -461,6 +462,10 @@ class NetNamespace:
             self.ip('tuntap', 'add', 'dev', 'tap0', 'mode', 'tap')
             self.ip('addr', 'add', '10.0.2.2/24', 'dev', 'tap0')
             self.ip('link', 'set', 'tap0', 'up')
+            for i in range(1, self.taps):     # tapN: 10.0.(2+N).2/24
+                self.ip('tuntap', 'add', 'dev', 'tap%d' % i, 'mode', 'tap')
+                self.ip('addr', 'add', '10.0.%d.2/24' % (2 + i), 'dev', 'tap%d' % i)
+                self.ip('link', 'set', 'tap%d' % i, 'up')
             with open(self.blob, 'wb') as f:
                 f.write(os.urandom(64 << 20))
             self.peer = subprocess.Popen(
@@ -508,6 +513,69 @@ def net(name, cpus, extra):
     if status != 0 or missing or not stats:
         raise Failure('status %s, missing %r; output ends %r; stderr ends %r' % (
             status, missing, text[-400:], g.stderr()[-300:]))
+
+
+def net_link_restore():
+    """Two cards (two taps, two subnets): the guest pings through both;
+    QMP's set_link takes eth0's link down (the guest's carrier drops, its
+    pings are lost) and up again (carrier back, pings answered); a snapshot
+    then restores with the same cards and the guest's pings are answered
+    again."""
+    if os.geteuid() != 0:
+        raise Skipped('needs root for a network namespace and taps')
+    snap = os.path.join(TMP, 'netlink.snap')
+    cards = ['--net', 'tap:tap0,mac=52:54:00:5a:11:70,id=n0',
+             '--net', 'tap:tap1,mac=52:54:00:5a:11:71']
+    with NetNamespace('netlink', taps=2) as ns:
+        sock = os.path.join(TMP, 'netlink.sock')
+
+        def start():
+            g = Guest('netlink', 'vmlinux', 1, 'netlink',
+                      cards + ['--qmp', 'unix:%s,server=on,wait=off' % sock], prefix=ns.prefix())
+            try:
+                g.wait_for(r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
+                return g
+            except Failure:
+                g.stop()
+                raise
+        g = booted(start, 'netlink')
+        try:
+            q = QMP(sock)
+            q.ok('qmp_capabilities')
+            r = q.cmd('set_link', {'name': 'n0', 'up': False})
+            if 'error' in r:
+                raise Failure('set_link n0 down: %r' % r)
+            g.wait_for(r'SHRIKE-NET-CARRIER 0\n(.|\n)*SHRIKE-NET-PONG lost', 1, ATTEMPT_SECONDS)
+            r = q.cmd('set_link', {'name': 'n0', 'up': True})
+            if 'error' in r:
+                raise Failure('set_link n0 up: %r' % r)
+            g.wait_for(r'SHRIKE-NET-CARRIER 0\n(.|\n)*SHRIKE-NET-CARRIER 1\n(.|\n)*'
+                       r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
+            missing = q.cmd('set_link', {'name': 'nosuch', 'up': True})
+            if missing.get('error', {}).get('class') != 'DeviceNotFound':
+                raise Failure('set_link of no card answered %r' % missing)
+            r = q.migrate(snap)
+            if r.get('status') != 'completed':
+                raise Failure('migrate: %r' % r)
+            q.ok('quit')
+            q.close()
+            g.finish()
+        finally:
+            g.stop()
+        text = g.text().replace('\r', '')
+        for card in ('eth0', 'eth1'):
+            if not re.search(r'SHRIKE-NET-PING %s 5 packets transmitted, 5 packets received' % card,
+                             text):
+                raise Failure('%s: its pings were not all answered: %r' % (card, text[-400:]))
+        h = Guest('netlink-restored', None, 1, None, ['--incoming', 'file:' + snap] + cards,
+                  prefix=ns.prefix())
+        try:
+            h.wait_for(r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
+            h.stop(signal.SIGTERM)
+            h.finish()
+        finally:
+            h.stop()
+    went_on(h)
 
 
 class VsockHost:
@@ -809,6 +877,7 @@ CASES = [
     ('linux_virtio_intx_kernel_irqchip_2cpu',
      lambda: virtio('virtio-intx2k', 2, ['--irqchip', 'kernel'], intx=True)),
     ('linux_virtio_net', lambda: net('net1', 1, [])),
+    ('linux_virtio_net_two_cards_link_restore', net_link_restore),
     ('linux_vsock_hybrid', lambda: vsock('vsock-uds', True)),
     ('linux_vsock_vhost', lambda: vsock('vsock-vhost', False)),
     ('linux_vsock_hybrid_restore_resets', lambda: vsock_restore('vsockr-uds', True)),
