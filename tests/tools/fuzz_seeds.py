@@ -117,6 +117,7 @@ def qmp_seeds():
         '[{"capability": "events", "state": true}]}}',
         '{"execute": "migrate-set-parameters", "arguments": {"max-bandwidth": 32768}}',
         '{"execute": "query-migrate-parameters"}', '{"execute": "query-migrate"}',
+        '{"execute": "set_link", "arguments": {"name": "net0", "up": false}}',
         '{"execute": "query-status", "arguments": {"x": 1}}', '{"execute": 5}',
         '{"execute": "nope"}', '[1]',
     ]
