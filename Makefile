@@ -13,6 +13,7 @@
 #   make bench-nested Linux to init, shrike and QEMU microvm, in the nested test VM
 #   make bench-nested-blk  virtio-blk, shrike and QEMU, in the nested test VM
 #   make bench-nested-vsock  vsock throughput, shrike and QEMU, likewise
+#   make bench-nested-net  TCP throughput and round trips, shrike and QEMU, likewise
 #   V=1               show the commands
 
 BUILD ?= build
@@ -214,6 +215,12 @@ bench-nested-blk: all
 	$(Q)BUILD=$(BUILD) tests/nested/run.py --cpus 1 --env RUNS --env SECS --env LIMIT \
 		--timeout 5400 -- bench/virtio-blk.sh
 
+# TCP both ways and ping round trips, shrike and QEMU's virtio-net-pci with
+# vhost off and on, at one CPU likewise.
+bench-nested-net: all
+	$(Q)BUILD=$(BUILD) tests/nested/run.py --cpus 1 --env RUNS --env MB --env LIMIT \
+		--timeout 5400 -- bench/net.sh
+
 # vsock throughput, shrike (both host sides) and QEMU's vhost-vsock-pci, at
 # one CPU for the same reason.
 bench-nested-vsock: all
@@ -228,7 +235,7 @@ fuzz: all
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
-.PHONY: all bench-nested bench-nested-blk bench-nested-vsock check check-layers check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
+.PHONY: all bench-nested bench-nested-blk bench-nested-net bench-nested-vsock check check-layers check-nested check-asan check-tsan check-linux check-long demo bench clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep the test kernels' objects (intermediates of the .elf pattern rule);
 # a bare .SECONDARY: would also stop make from rebuilding missing objects.

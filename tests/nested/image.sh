@@ -17,8 +17,8 @@ OUT=$(cd "$OUT" && pwd)
 ROOT=$PWD
 INIT=$ROOT/tests/nested/init
 # tun: the network tests' taps; vhost_vsock: /dev/vhost-vsock for the vsock
-# tests.  A different list makes the initrd again.
-MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun vhost_vsock"
+# tests; vhost_net: QEMU's vhost=on in bench/net.sh.  A different list makes the initrd again.
+MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun vhost_vsock vhost_net"
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] && [ "$OUT/initrd.cpio.gz" -nt "$INIT" ] &&
 	[ "$(cat "$OUT/modules.list" 2>/dev/null)" = "$MODULES" ]; then
 	exit 0
