@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "base/stream.h"
 #include "core/vm.h"
 #include "hw/devices.h"
 #include "virtio/virtio.h"
@@ -295,26 +294,15 @@ static int vhost_vsock_save(void *opaque, struct snap_writer *w)
 {
 	struct vhost_vsock *v = opaque;
 
-	virtio_pci_save(v->vd, w);
-	snap_put_u64(w, v->config.guest_cid);
-	return w->sb.failed ? -1 : 0;
+	return vsock_save(v->vd, v->config.guest_cid, w);
 }
 
 static int vhost_vsock_load(void *opaque, struct snap_reader *r)
 {
 	struct vhost_vsock *v = opaque;
-	uint64_t cid;
 
-	if (virtio_pci_load(v->vd, r))
+	if (vsock_load(v->vd, v->config.guest_cid, r))
 		return -1;
-	cid = snap_get_u64(r);
-	if (!snap_done(r))
-		return -1;
-	if (cid != v->config.guest_cid) {
-		log_error("--vsock: the snapshot's guest had CID %llu: give the restore the same",
-			  (unsigned long long)cid);
-		return -1;
-	}
 	/* vhost takes the queues when the VM starts (vhost_vsock_resume). */
 	pthread_mutex_lock(&v->vd->lock);
 	stop(v);

@@ -882,30 +882,43 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 
 /* The transport and the CID.  Connections are not saved: their host ends
  * belong to this process; the restored guest is told they are gone. */
-static int vsock_save(void *opaque, struct snap_writer *w)
+int vsock_save(struct virtio_dev *vd, uint64_t cid, struct snap_writer *w)
 {
-	struct vsock *v = opaque;
-
-	virtio_pci_save(v->vd, w);
-	snap_put_u64(w, v->config.guest_cid);
+	virtio_pci_save(vd, w);
+	snap_put_u64(w, cid);
 	return w->sb.failed ? -1 : 0;
 }
 
-static int vsock_load(void *opaque, struct snap_reader *r)
+int vsock_load(struct virtio_dev *vd, uint64_t cid, struct snap_reader *r)
 {
-	struct vsock *v = opaque;
-	uint64_t cid;
+	uint64_t saved;
 
-	if (virtio_pci_load(v->vd, r))
+	if (virtio_pci_load(vd, r))
 		return -1;
-	cid = snap_get_u64(r);
+	saved = snap_get_u64(r);
 	if (!snap_done(r))
 		return -1;
-	if (cid != v->config.guest_cid) {
+	if (saved != cid) {
 		log_error("--vsock: the snapshot's guest had CID %llu: give the restore the same",
-			  (unsigned long long)cid);
+			  (unsigned long long)saved);
 		return -1;
 	}
+	return 0;
+}
+
+static int hybrid_save(void *opaque, struct snap_writer *w)
+{
+	struct vsock *v = opaque;
+
+	return vsock_save(v->vd, v->config.guest_cid, w);
+}
+
+static int hybrid_load(void *opaque, struct snap_reader *r)
+{
+	struct vsock *v = opaque;
+
+	if (vsock_load(v->vd, v->config.guest_cid, r))
+		return -1;
 	pthread_mutex_lock(&v->vd->lock);
 	close_all(v);
 	v->reset_event_owed = true;    /* sent when the VM starts (resume's kicks) */
@@ -935,8 +948,8 @@ const struct device_model virtio_vsock_model = {
 	.reset = virtio_model_reset,
 	.quiesce = virtio_model_quiesce,
 	.resume = virtio_model_resume,
-	.save = vsock_save,
-	.load = vsock_load,
+	.save = hybrid_save,
+	.load = hybrid_load,
 	.stats = vsock_stats,
 	.destroy = vsock_destroy,
 };

@@ -18,4 +18,9 @@
  * driver has none posted yet (try again at its next notification). */
 bool vsock_send_reset_event(struct virtio_dev *vd, unsigned evq, struct virtq_chain *ch);
 
+/* A snapshot's part of either device: the transport, then the CID (a
+ * restore must be given the same).  Connections are never in it. */
+int vsock_save(struct virtio_dev *vd, uint64_t cid, struct snap_writer *w);
+int vsock_load(struct virtio_dev *vd, uint64_t cid, struct snap_reader *r);
+
 #endif

@@ -204,16 +204,18 @@ def reboot():
         raise Failure('init did not report 2 CPUs at both boots')
 
 
-def saved_source(name, mode, extra, ready, snap, prepare=None):
-    """Boots a 2-vCPU guest in `mode` with a QMP socket until `ready` is in
-    its output (tried again if it stalls), saves it to `snap` with QMP
-    migrate, quits it; returns it (its output is the source's part)."""
+def saved_source(name, mode, extra, ready, snap, prepare=None, cpus=2, prefix=(),
+                 before_save=None):
+    """Boots a guest (2 vCPUs) in `mode` with a QMP socket until `ready` is
+    in its output (tried again if it stalls), calls before_save(qmp, guest)
+    if given, saves it to `snap` with QMP migrate, quits it; returns it (its
+    output is the source's part)."""
     sock = os.path.join(TMP, name + '.sock')
     def start():
         if prepare:
             prepare()
-        g = Guest(name, 'vmlinux', 2, mode,
-                  list(extra) + ['--qmp', 'unix:%s,server=on,wait=off' % sock])
+        g = Guest(name, 'vmlinux', cpus, mode,
+                  list(extra) + ['--qmp', 'unix:%s,server=on,wait=off' % sock], prefix=prefix)
         try:
             g.wait_for(ready, 1, ATTEMPT_SECONDS)
         except Failure:
@@ -225,6 +227,8 @@ def saved_source(name, mode, extra, ready, snap, prepare=None):
     try:
         q = QMP(sock)
         q.ok('qmp_capabilities')
+        if before_save:
+            before_save(q, g)
         r = q.migrate(snap)
         if r.get('status') != 'completed':
             raise Failure('migrate: %r' % r)
@@ -526,42 +530,22 @@ def net_link_restore():
     snap = os.path.join(TMP, 'netlink.snap')
     cards = ['--net', 'tap:tap0,mac=52:54:00:5a:11:70,id=n0',
              '--net', 'tap:tap1,mac=52:54:00:5a:11:71']
-    with NetNamespace('netlink', taps=2) as ns:
-        sock = os.path.join(TMP, 'netlink.sock')
 
-        def start():
-            g = Guest('netlink', 'vmlinux', 1, 'netlink',
-                      cards + ['--qmp', 'unix:%s,server=on,wait=off' % sock], prefix=ns.prefix())
-            try:
-                g.wait_for(r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
-                return g
-            except Failure:
-                g.stop()
-                raise
-        g = booted(start, 'netlink')
-        try:
-            q = QMP(sock)
-            q.ok('qmp_capabilities')
-            r = q.cmd('set_link', {'name': 'n0', 'up': False})
+    def link_down_and_up(q, g):
+        for up, seen in ((False, r'SHRIKE-NET-CARRIER 0\n(.|\n)*SHRIKE-NET-PONG lost'),
+                         (True, r'SHRIKE-NET-CARRIER 0\n(.|\n)*SHRIKE-NET-CARRIER 1\n(.|\n)*'
+                                r'SHRIKE-NET-PONG ok')):
+            r = q.cmd('set_link', {'name': 'n0', 'up': up})
             if 'error' in r:
-                raise Failure('set_link n0 down: %r' % r)
-            g.wait_for(r'SHRIKE-NET-CARRIER 0\n(.|\n)*SHRIKE-NET-PONG lost', 1, ATTEMPT_SECONDS)
-            r = q.cmd('set_link', {'name': 'n0', 'up': True})
-            if 'error' in r:
-                raise Failure('set_link n0 up: %r' % r)
-            g.wait_for(r'SHRIKE-NET-CARRIER 0\n(.|\n)*SHRIKE-NET-CARRIER 1\n(.|\n)*'
-                       r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
-            missing = q.cmd('set_link', {'name': 'nosuch', 'up': True})
-            if missing.get('error', {}).get('class') != 'DeviceNotFound':
-                raise Failure('set_link of no card answered %r' % missing)
-            r = q.migrate(snap)
-            if r.get('status') != 'completed':
-                raise Failure('migrate: %r' % r)
-            q.ok('quit')
-            q.close()
-            g.finish()
-        finally:
-            g.stop()
+                raise Failure('set_link n0 %s: %r' % (up, r))
+            g.wait_for(seen, 1, ATTEMPT_SECONDS)
+        missing = q.cmd('set_link', {'name': 'nosuch', 'up': True})
+        if missing.get('error', {}).get('class') != 'DeviceNotFound':
+            raise Failure('set_link of no card answered %r' % missing)
+
+    with NetNamespace('netlink', taps=2) as ns:
+        g = saved_source('netlink', 'netlink', cards, r'SHRIKE-NET-PONG ok', snap, cpus=1,
+                         prefix=ns.prefix(), before_save=link_down_and_up)
         text = g.text().replace('\r', '')
         for card in ('eth0', 'eth1'):
             if not re.search(r'SHRIKE-NET-PING %s 5 packets transmitted, 5 packets received' % card,
