@@ -23,7 +23,8 @@ void sb_add(struct strbuf *sb, const char *s, size_t n)
 		sb->buf = b;
 		sb->cap = cap;
 	}
-	memcpy(sb->buf + sb->len, s, n);
+	if (n)                     /* s may be NULL then (an empty section) */
+		memcpy(sb->buf + sb->len, s, n);
 	sb->len += n;
 	sb->buf[sb->len] = 0;
 }
