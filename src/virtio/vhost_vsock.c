@@ -57,17 +57,20 @@ static int vhost_ioctl(struct vhost_vsock *v, unsigned long req, void *arg, cons
 static int set_mem_table(struct vhost_vsock *v)
 {
 	const struct guest_mem *mem = &v->vd->vm->mem;
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r[2];
-	} t = { .m.nregions = mem->nbanks };
+	struct vhost_memory *t = calloc(1, sizeof(*t) + mem->nbanks * sizeof(t->regions[0]));
+	int r;
 
+	if (!t)
+		return -1;
+	t->nregions = mem->nbanks;
 	for (unsigned i = 0; i < mem->nbanks; i++)
-		t.r[i] = (struct vhost_memory_region){
+		t->regions[i] = (struct vhost_memory_region){
 			.guest_phys_addr = mem->bank[i].gpa, .memory_size = mem->bank[i].size,
 			.userspace_addr = (uintptr_t)mem->bank[i].host,
 		};
-	return vhost_ioctl(v, VHOST_SET_MEM_TABLE, &t, "VHOST_SET_MEM_TABLE");
+	r = vhost_ioctl(v, VHOST_SET_MEM_TABLE, t, "VHOST_SET_MEM_TABLE");
+	free(t);
+	return r;
 }
 
 static int start_queue(struct vhost_vsock *v, unsigned qi)
