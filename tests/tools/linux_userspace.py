@@ -53,15 +53,6 @@ def on_qemu_tcg():
         return False
 
 
-def pinned():
-    """A prefix that keeps shrike on one CPU of the nested test VM, for the
-    cases whose device threads are busy: with shrike's threads on both of
-    its CPUs, QEMU's TCG switches between them all the time, and its
-    twice-delivered interrupt (TCG_DOUBLE_DELIVERY) crashed one vsock guest
-    boot in two.  None elsewhere."""
-    return ['taskset', '-c', '0'] if on_qemu_tcg() and (os.cpu_count() or 1) > 1 else []
-
-
 def result(kind, name, why=''):
     print('%s %s%s' % (kind, name, ': ' + why if why else ''), flush=True)
 
@@ -499,7 +490,7 @@ class NetNamespace:
         subprocess.run(['ip', 'netns', 'del', self.ns], capture_output=True)
 
     def prefix(self):
-        return ['ip', 'netns', 'exec', self.ns] + pinned()
+        return ['ip', 'netns', 'exec', self.ns]
 
 
 def net(name, cpus, extra):
@@ -743,8 +734,7 @@ def vsock(name, hybrid):
     host = VsockHost(name, hybrid)
     try:
         def start():
-            g = Guest(name, 'vmlinux', 1, 'vsock', host.options() + ['--stats'], host.kargs(),
-                      prefix=pinned())
+            g = Guest(name, 'vmlinux', 1, 'vsock', host.options() + ['--stats'], host.kargs())
             try:
                 g.wait_for(r'SHRIKE-VSOCK-READY', 1, ATTEMPT_SECONDS)
                 try:
@@ -785,10 +775,10 @@ def vsock_restore(name, hybrid):
     snap = os.path.join(TMP, name + '.snap')
     host = VsockHost(name, hybrid)
     try:
-        saved_source(name, 'vsockhold' + host.kargs(), host.options(),
-                     r'SHRIKE-VSOCK-AGAIN again', snap, cpus=1, prefix=pinned())
-        h = Guest(name + '-restored', None, 1, None, ['--incoming', 'file:' + snap, '--stats'] +
-                  host.options(), prefix=pinned())
+        saved_source(name, 'vsockhold' + host.kargs(),
+                     host.options(), r'SHRIKE-VSOCK-AGAIN again', snap)
+        h = Guest(name + '-restored', None, 2, None, ['--incoming', 'file:' + snap, '--stats'] +
+                  host.options())
         try:
             h.wait_for(r'SHRIKE-VSOCK-HELD-END rc=\d+[^\n]*\n(.|\n)*SHRIKE-VSOCK-AGAIN again', 1,
                        ATTEMPT_SECONDS)
@@ -813,8 +803,7 @@ def vsock_reboot(name, hybrid):
     host = VsockHost(name, hybrid)
     try:
         def start():
-            g = Guest(name, 'vmlinux', 1, 'vsockhold' + host.kargs(), host.options(),
-                      prefix=pinned())
+            g = Guest(name, 'vmlinux', 1, 'vsockhold' + host.kargs(), host.options())
             try:
                 g.wait_for(r'SHRIKE-VSOCK-AGAIN again', 1, ATTEMPT_SECONDS)
                 try:
@@ -885,7 +874,11 @@ CASES = [
 # Cases that show a bug not fixed yet, run only when named (LINUX_CASES) or
 # with SHRIKE_TEST_KNOWN_BUGS=1.  (The restored guests' panics once listed
 # here were the nested VM's: TCG_DOUBLE_DELIVERY.)
-KNOWN_BUGS = []
+# linux_vsock_hybrid: the host side's 64 MiB into the guest (or its 100
+# parallel echoes) timed out after 60 s in 2 of about 8 runs on the nested
+# test VM, both while other nested VMs ran on the machine; not understood
+# (a stall in virtio/vsock.c's credit or receive-buffer wait is possible).
+KNOWN_BUGS = ['linux_vsock_hybrid']
 
 
 def run_case(name, fn):
