@@ -28,19 +28,14 @@
 #include "virtio/virtio.h"
 #include "virtio/vsock.h"
 
-#define RXQ 0
-#define TXQ 1
-#define EVQ 2
-#define QUEUE_MAX 256
+#define RXQ VSOCK_RXQ
+#define TXQ VSOCK_TXQ
 
 struct vhost_vsock {
-	struct virtio_dev *vd;
-	const struct vsock_config *cfg;
-	struct { uint64_t guest_cid; } __attribute__((packed)) config;
+	struct vsock_base b;       /* first: the model glue's vd */
 	int vhost;                 /* /dev/vhost-vsock */
 	int call;                  /* vhost signals both queues' completions here */
 	bool started;
-	bool reset_event_owed;
 	uint16_t used_seen[2];     /* used indices at the last call: which queue moved */
 	struct virtq_chain chain;
 };
@@ -48,7 +43,7 @@ struct vhost_vsock {
 static int vhost_ioctl(struct vhost_vsock *v, unsigned long req, void *arg, const char *what)
 {
 	if (ioctl(v->vhost, req, arg) < 0) {
-		log_limited(&v->vd->rl, "vhost-vsock: %s: %s", what, strerror(errno));
+		log_limited(&v->b.vd->rl, "vhost-vsock: %s: %s", what, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -56,7 +51,7 @@ static int vhost_ioctl(struct vhost_vsock *v, unsigned long req, void *arg, cons
 
 static int set_mem_table(struct vhost_vsock *v)
 {
-	const struct guest_mem *mem = &v->vd->vm->mem;
+	const struct guest_mem *mem = &v->b.vd->vm->mem;
 	struct vhost_memory *t = calloc(1, sizeof(*t) + mem->nbanks * sizeof(t->regions[0]));
 	int r;
 
@@ -75,7 +70,7 @@ static int set_mem_table(struct vhost_vsock *v)
 
 static int start_queue(struct vhost_vsock *v, unsigned qi)
 {
-	struct virtio_dev *vd = v->vd;
+	struct virtio_dev *vd = v->b.vd;
 	struct virtqueue *q = &vd->vq[qi];
 	struct vhost_vring_state num = { .index = qi, .num = q->size };
 	struct vhost_vring_state base = { .index = qi, .num = q->last_avail };
@@ -97,7 +92,7 @@ static int start_queue(struct vhost_vsock *v, unsigned qi)
 /* Under the device lock: the kernel takes the two data queues. */
 static void start(struct vhost_vsock *v)
 {
-	struct virtio_dev *vd = v->vd;
+	struct virtio_dev *vd = v->b.vd;
 	uint64_t features = vd->guest_features;
 	int run = 1;
 
@@ -121,7 +116,7 @@ static void start(struct vhost_vsock *v)
  * goes back into the transport (a save writes it, a start resumes it). */
 static void stop(struct vhost_vsock *v)
 {
-	struct virtio_dev *vd = v->vd;
+	struct virtio_dev *vd = v->b.vd;
 	int run = 0;
 
 	if (!v->started)
@@ -173,8 +168,9 @@ static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
 {
 	struct vhost_vsock *v = dev;
 
-	if (q == EVQ && v->reset_event_owed && vsock_send_reset_event(vd, EVQ, &v->chain))
-		v->reset_event_owed = false;
+	(void)vd;                      /* v->b.vd */
+	if (q == VSOCK_EVQ)
+		vsock_send_owed_event(&v->b, &v->chain);
 }
 
 static void vhost_dev_reset(void *dev)
@@ -182,20 +178,15 @@ static void vhost_dev_reset(void *dev)
 	struct vhost_vsock *v = dev;
 
 	stop(v);
-	v->reset_event_owed = false;
-}
-
-static void config_read(void *dev, unsigned off, void *buf, unsigned n)
-{
-	memcpy(buf, (const uint8_t *)&((struct vhost_vsock *)dev)->config + off, n);
+	v->b.reset_event_owed = false;
 }
 
 static const struct virtio_ops vhost_vsock_ops = {
 	.name = "vhost-vsock",
 	.device_id = VSOCK_DEVICE_ID,
 	.pci_class = VSOCK_PCI_CLASS,
-	.queue_max = QUEUE_MAX,
-	.config_read = config_read,
+	.queue_max = VSOCK_QUEUE_MAX,
+	.config_read = vsock_config_read,
 	.config_size = sizeof(uint64_t),
 	.handle_queue = handle_queue,
 	.reset = vhost_dev_reset,
@@ -209,7 +200,7 @@ static const struct virtio_ops vhost_vsock_ops = {
 
 static int open_vhost(struct vhost_vsock *v)
 {
-	uint64_t cid = v->cfg->cid, features;
+	uint64_t cid = v->b.cfg->cid, features;
 
 	v->vhost = open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC);
 	if (v->vhost < 0) {
@@ -234,12 +225,12 @@ static void vhost_vsock_destroy(void *opaque)
 {
 	struct vhost_vsock *v = opaque;
 
-	if (v->vd) {
-		pthread_mutex_lock(&v->vd->lock);
+	if (v->b.vd) {
+		pthread_mutex_lock(&v->b.vd->lock);
 		stop(v);
-		pthread_mutex_unlock(&v->vd->lock);
+		pthread_mutex_unlock(&v->b.vd->lock);
 	}
-	virtio_pci_destroy(v->vd);
+	virtio_pci_destroy(v->b.vd);
 	if (v->vhost >= 0)
 		close(v->vhost);
 	if (v->call >= 0)
@@ -253,8 +244,7 @@ static int vhost_vsock_create(struct vm *vm, const struct device_params *p)
 
 	if (!v)
 		return -1;
-	v->cfg = p->config;
-	v->config.guest_cid = v->cfg->cid;
+	vsock_base_init(&v->b, p->config);
 	v->vhost = -1;
 	v->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm_add_device(vm, &vhost_vsock_model, v)) {
@@ -265,8 +255,8 @@ static int vhost_vsock_create(struct vm *vm, const struct device_params *p)
 	}
 	if (v->call < 0 || open_vhost(v))
 		return -1;
-	v->vd = virtio_pci_create(vm, &vhost_vsock_ops, v, 3);
-	return v->vd ? 0 : -1;
+	v->b.vd = virtio_pci_create(vm, &vhost_vsock_ops, v, 3);
+	return v->b.vd ? 0 : -1;
 }
 
 /* A save: the kernel stops touching the rings first. */
@@ -276,9 +266,9 @@ static int vhost_vsock_quiesce(void *opaque)
 	int r = virtio_model_quiesce(opaque);
 
 	if (!r) {
-		pthread_mutex_lock(&v->vd->lock);
+		pthread_mutex_lock(&v->b.vd->lock);
 		stop(v);
-		pthread_mutex_unlock(&v->vd->lock);
+		pthread_mutex_unlock(&v->b.vd->lock);
 	}
 	return r;
 }
@@ -287,9 +277,9 @@ static void vhost_vsock_resume(void *opaque)
 {
 	struct vhost_vsock *v = opaque;
 
-	pthread_mutex_lock(&v->vd->lock);
+	pthread_mutex_lock(&v->b.vd->lock);
 	start(v);
-	pthread_mutex_unlock(&v->vd->lock);
+	pthread_mutex_unlock(&v->b.vd->lock);
 	virtio_model_resume(opaque);
 }
 
@@ -297,32 +287,26 @@ static int vhost_vsock_save(void *opaque, struct snap_writer *w)
 {
 	struct vhost_vsock *v = opaque;
 
-	return vsock_save(v->vd, v->config.guest_cid, w);
+	return vsock_save(&v->b, w);
 }
 
 static int vhost_vsock_load(void *opaque, struct snap_reader *r)
 {
 	struct vhost_vsock *v = opaque;
 
-	if (vsock_load(v->vd, v->config.guest_cid, r))
-		return -1;
 	/* vhost takes the queues when the VM starts (vhost_vsock_resume). */
-	pthread_mutex_lock(&v->vd->lock);
-	stop(v);
-	v->reset_event_owed = true;
-	pthread_mutex_unlock(&v->vd->lock);
-	return 0;
+	return vsock_load(&v->b, r);
 }
 
 static void vhost_vsock_stats(void *opaque, FILE *f)
 {
 	struct vhost_vsock *v = opaque;
 
-	if (!v->vd)
+	if (!v->b.vd)
 		return;
-	virtio_pci_stats(v->vd, f);
+	virtio_pci_stats(v->b.vd, f);
 	fprintf(f, "    vsock cid %llu: vhost-vsock in the kernel\n",
-		(unsigned long long)v->config.guest_cid);
+		(unsigned long long)v->b.config.guest_cid);
 }
 
 const struct device_model vhost_vsock_model = {

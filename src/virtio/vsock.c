@@ -45,11 +45,8 @@
 #include "virtio/virtio.h"
 #include "virtio/vsock.h"
 
-#define RXQ 0
-#define TXQ 1
-#define EVQ 2
-
-#define QUEUE_MAX     256
+#define RXQ VSOCK_RXQ
+#define TXQ VSOCK_TXQ
 #define HDR_LEN       44u
 #define MAX_PAYLOAD   (64u << 10)          /* Linux's VIRTIO_VSOCK_MAX_PKT_BUF_SIZE */
 #define BUF_ALLOC     (256u << 10)         /* what a guest may send ahead, per connection */
@@ -107,9 +104,7 @@ struct orphan_rst {
 };
 
 struct vsock {
-	struct virtio_dev *vd;
-	const struct vsock_config *cfg;
-	struct { uint64_t guest_cid; } __attribute__((packed)) config;
+	struct vsock_base b;       /* first: the model glue's vd */
 	int epoll, listener;
 	int wake;                  /* eventfd in the epoll set: a reset to finish */
 	bool close_pending;        /* a reset: the I/O thread closes the host ends */
@@ -118,7 +113,6 @@ struct vsock {
 	uint32_t next_host_port;
 	struct orphan_rst orphans[MAX_ORPHAN_RST];
 	unsigned norphans;
-	bool reset_event_owed;     /* a restore: tell the guest its connections are gone */
 	uint64_t opened, refused, resets, to_guest, to_host;
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_SEGS];
@@ -209,7 +203,7 @@ static void orphan_rst(struct vsock *v, uint32_t host_port, uint32_t guest_port)
 	if (v->norphans < MAX_ORPHAN_RST)
 		v->orphans[v->norphans++] = (struct orphan_rst){ host_port, guest_port };
 	else
-		log_guest(&v->vd->rl, "virtio-vsock: too many refusals at once; one is not sent");
+		log_guest(&v->b.vd->rl, "virtio-vsock: too many refusals at once; one is not sent");
 }
 
 static uint32_t guest_credit(const struct conn *c)
@@ -312,7 +306,7 @@ static void accept_clients(struct vsock *v)
 		if (fd < 0)
 			return;
 		if (!conn_new(v, fd, AWAIT_LINE)) {
-			log_limited(&v->vd->rl, "virtio-vsock: %d connections already; one refused",
+			log_limited(&v->b.vd->rl, "virtio-vsock: %d connections already; one refused",
 				    MAX_CONNS);
 			close(fd);
 		}
@@ -326,7 +320,7 @@ static void connect_for_guest(struct vsock *v, uint32_t host_port, uint32_t gues
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct conn *c;
 
-	if (fd < 0 || snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", v->cfg->uds, host_port) >=
+	if (fd < 0 || snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", v->b.cfg->uds, host_port) >=
 	    (int)sizeof(a.sun_path) || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    !(c = conn_new(v, fd, ESTABLISHED))) {
 		if (fd >= 0)
@@ -346,7 +340,7 @@ static void fill_hdr(struct vsock *v, struct vsock_hdr *h, uint32_t host_port,
 		     uint32_t guest_port, uint16_t op)
 {
 	*h = (struct vsock_hdr){
-		.src_cid = 2, .dst_cid = v->config.guest_cid, .src_port = host_port,
+		.src_cid = 2, .dst_cid = v->b.config.guest_cid, .src_port = host_port,
 		.dst_port = guest_port, .type = TYPE_STREAM, .op = op, .buf_alloc = BUF_ALLOC,
 	};
 }
@@ -538,7 +532,7 @@ static void to_host(struct vsock *v, struct conn *c, const struct virtq_chain *c
 
 	v->to_host += len;
 	if (c->buf_len + left > BUF_ALLOC) {
-		log_guest(&v->vd->rl, "virtio-vsock: the guest sent past its credit; connection reset");
+		log_guest(&v->b.vd->rl, "virtio-vsock: the guest sent past its credit; connection reset");
 		conn_reset(v, c);
 		return;
 	}
@@ -669,7 +663,7 @@ static void transmit(struct vsock *v, struct virtio_dev *vd)
 			if (virtq_read(ch, 0, &h, sizeof(h)) < sizeof(h) || h.len > MAX_PAYLOAD ||
 			    h.len > ch->read_len - HDR_LEN)
 				log_guest(&vd->rl, "virtio-vsock: a malformed packet, dropped");
-			else if (h.src_cid != v->config.guest_cid)
+			else if (h.src_cid != v->b.config.guest_cid)
 				log_guest(&vd->rl, "virtio-vsock: a packet from CID %llu, not the "
 					  "guest's; dropped", (unsigned long long)h.src_cid);
 			else
@@ -682,27 +676,6 @@ static void transmit(struct vsock *v, struct virtio_dev *vd)
 		}
 		virtio_queue_done(vd, q);
 	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
-}
-
-/* ---- the event queue ---- */
-
-bool vsock_send_reset_event(struct virtio_dev *vd, unsigned evq, struct virtq_chain *ch)
-{
-	struct virtqueue *q = &vd->vq[evq];
-	uint32_t id = 0;           /* VIRTIO_VSOCK_EVENT_TRANSPORT_RESET */
-	char err[160];
-	int r;
-
-	if (!running(vd, evq))
-		return false;
-	r = virtq_pop(q, &vd->vm->mem, ch, err, sizeof(err));
-	if (r < 0)
-		virtio_needs_reset(vd, err);
-	if (r <= 0)
-		return false;
-	virtq_push(q, &vd->vm->mem, ch->head, (uint32_t)virtq_write(ch, 0, &id, sizeof(id)));
-	virtio_queue_done(vd, q);
-	return true;
 }
 
 /* ---- the I/O thread's hooks ---- */
@@ -760,8 +733,7 @@ static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
 	finish_reset(v);
 	if (q == TXQ)
 		transmit(v, vd);
-	if (v->reset_event_owed && vsock_send_reset_event(vd, EVQ, &v->chain))
-		v->reset_event_owed = false;
+	vsock_send_owed_event(&v->b, &v->chain);
 	pump(v, vd);
 }
 
@@ -804,20 +776,15 @@ static void vsock_dev_reset(void *dev)
 	 * (the queues are reset). */
 	v->close_pending = true;
 	eventfd_write(v->wake, 1);
-	v->reset_event_owed = false;
-}
-
-static void config_read(void *dev, unsigned off, void *buf, unsigned n)
-{
-	memcpy(buf, (const uint8_t *)&((struct vsock *)dev)->config + off, n);
+	v->b.reset_event_owed = false;
 }
 
 static const struct virtio_ops vsock_ops = {
 	.name = "virtio-vsock",
 	.device_id = VSOCK_DEVICE_ID,
 	.pci_class = VSOCK_PCI_CLASS,
-	.queue_max = QUEUE_MAX,
-	.config_read = config_read,
+	.queue_max = VSOCK_QUEUE_MAX,
+	.config_read = vsock_config_read,
 	.config_size = sizeof(uint64_t),
 	.handle_queue = handle_queue,
 	.reset = vsock_dev_reset,
@@ -831,11 +798,11 @@ static void vsock_destroy(void *opaque)
 {
 	struct vsock *v = opaque;
 
-	virtio_pci_destroy(v->vd);
+	virtio_pci_destroy(v->b.vd);
 	close_all(v);
 	if (v->listener >= 0) {
 		close(v->listener);
-		unlink(v->cfg->uds);
+		unlink(v->b.cfg->uds);
 	}
 	if (v->epoll >= 0)
 		close(v->epoll);
@@ -852,8 +819,7 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 
 	if (!v)
 		return -1;
-	v->cfg = p->config;
-	v->config.guest_cid = v->cfg->cid;
+	vsock_base_init(&v->b, p->config);
 	v->listener = -1;
 	v->epoll = epoll_create1(EPOLL_CLOEXEC);
 	v->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -865,7 +831,7 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 		log_error("--vsock: epoll_create1/eventfd: %s", strerror(errno));
 		return -1;
 	}
-	v->listener = unix_listen(v->cfg->uds, "--vsock", err, sizeof(err));
+	v->listener = unix_listen(v->b.cfg->uds, "--vsock", err, sizeof(err));
 	if (v->listener < 0) {
 		log_error("%s", err);
 		return -1;
@@ -876,53 +842,26 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 		log_error("--vsock: epoll_ctl: %s", strerror(errno));
 		return -1;
 	}
-	v->vd = virtio_pci_create(vm, &vsock_ops, v, 3);
-	return v->vd ? 0 : -1;
-}
-
-/* The transport and the CID.  Connections are not saved: their host ends
- * belong to this process; the restored guest is told they are gone. */
-int vsock_save(struct virtio_dev *vd, uint64_t cid, struct snap_writer *w)
-{
-	virtio_pci_save(vd, w);
-	snap_put_u64(w, cid);
-	return w->sb.failed ? -1 : 0;
-}
-
-int vsock_load(struct virtio_dev *vd, uint64_t cid, struct snap_reader *r)
-{
-	uint64_t saved;
-
-	if (virtio_pci_load(vd, r))
-		return -1;
-	saved = snap_get_u64(r);
-	if (!snap_done(r))
-		return -1;
-	if (saved != cid) {
-		log_error("--vsock: the snapshot's guest had CID %llu: give the restore the same",
-			  (unsigned long long)saved);
-		return -1;
-	}
-	return 0;
+	v->b.vd = virtio_pci_create(vm, &vsock_ops, v, 3);
+	return v->b.vd ? 0 : -1;
 }
 
 static int hybrid_save(void *opaque, struct snap_writer *w)
 {
 	struct vsock *v = opaque;
 
-	return vsock_save(v->vd, v->config.guest_cid, w);
+	return vsock_save(&v->b, w);
 }
 
 static int hybrid_load(void *opaque, struct snap_reader *r)
 {
 	struct vsock *v = opaque;
 
-	if (vsock_load(v->vd, v->config.guest_cid, r))
+	if (vsock_load(&v->b, r))
 		return -1;
-	pthread_mutex_lock(&v->vd->lock);
-	close_all(v);
-	v->reset_event_owed = true;    /* sent when the VM starts (resume's kicks) */
-	pthread_mutex_unlock(&v->vd->lock);
+	pthread_mutex_lock(&v->b.vd->lock);
+	close_all(v);                  /* host clients that came before the load */
+	pthread_mutex_unlock(&v->b.vd->lock);
 	return 0;
 }
 
@@ -930,16 +869,16 @@ static void vsock_stats(void *opaque, FILE *f)
 {
 	struct vsock *v = opaque;
 
-	if (!v->vd)
+	if (!v->b.vd)
 		return;
-	virtio_pci_stats(v->vd, f);
-	pthread_mutex_lock(&v->vd->lock);
+	virtio_pci_stats(v->b.vd, f);
+	pthread_mutex_lock(&v->b.vd->lock);
 	fprintf(f, "    vsock cid %llu (%s): %llu connections (%llu refused, %llu reset), "
 		"%llu bytes to the guest, %llu to the host\n",
-		(unsigned long long)v->config.guest_cid, v->cfg->uds, (unsigned long long)v->opened,
+		(unsigned long long)v->b.config.guest_cid, v->b.cfg->uds, (unsigned long long)v->opened,
 		(unsigned long long)v->refused, (unsigned long long)v->resets,
 		(unsigned long long)v->to_guest, (unsigned long long)v->to_host);
-	pthread_mutex_unlock(&v->vd->lock);
+	pthread_mutex_unlock(&v->b.vd->lock);
 }
 
 const struct device_model virtio_vsock_model = {
