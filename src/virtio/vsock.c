@@ -131,7 +131,10 @@ static struct conn *find(struct vsock *v, uint32_t host_port, uint32_t guest_por
 	for (unsigned i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = v->conns[i];
 
-		if (c && c->host_port == host_port && c->guest_port == guest_port)
+		/* A host client still writing its CONNECT line has no ports yet:
+		 * no guest packet may reach it. */
+		if (c && c->state != AWAIT_LINE && c->host_port == host_port &&
+		    c->guest_port == guest_port)
 			return c;
 	}
 	return NULL;
