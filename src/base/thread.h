@@ -15,7 +15,8 @@
  */
 #define THREAD_STACK_BYTES (1u << 20)
 
-/* pthread_create with that stack; returns 0 or an errno value. */
+/* pthread_create with that stack and the asynchronous signals blocked (the
+ * main thread takes them); returns 0 or an errno value. */
 int thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif

@@ -142,6 +142,31 @@ t_virtio_hostile_driver_rss() {
 	fi
 }
 
+# SIGTERM ends shrike through its exit path (status 143, --stats printed)
+# with device threads running: they started before the main thread blocked
+# the signal, and one of them taking it once killed shrike on the spot.
+t_sigterm_with_device_threads() {
+	local pid i status
+	truncate -s 1M "$TMP/term.img"
+	"$SHRIKE" run --kernel "$K/spin.elf" --cmdline "ms=600000" --disk "$TMP/term.img" --rng \
+		--console virtio --stats >"$TMP/out" 2>"$TMP/err" </dev/null &
+	pid=$!
+	for i in $(seq 300); do grep -q "CPUs busy" "$TMP/out" 2>/dev/null && break; sleep 0.1; done
+	kill -TERM $pid
+	for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $pid 2>/dev/null; then
+		kill -9 $pid; wait $pid
+		fail sigterm_with_device_threads "shrike ignored SIGTERM"; return
+	fi
+	wait $pid
+	status=$?
+	if [ "$status" -ne 143 ] || ! grep -q "virtio-rng (PCI" "$TMP/err"; then
+		fail sigterm_with_device_threads "status $status, no --stats: $(tail -2 "$TMP/err")"
+	else
+		pass sigterm_with_device_threads
+	fi
+}
+
 suite_devices() {
 	if ! have_kvm; then
 		skip device_tests "$NO_KVM_REASON"
@@ -153,4 +178,5 @@ suite_devices() {
 	t_pc_testdev
 	t_virtio_hostile_driver
 	t_virtio_hostile_driver_rss
+	t_sigterm_with_device_threads
 }
