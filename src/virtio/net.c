@@ -513,11 +513,16 @@ static void net_stats(void *opaque, FILE *f)
 	if (!n->vd)
 		return;
 	virtio_pci_stats(n->vd, f);
+	pthread_mutex_lock(&n->vd->lock);
 	fprintf(f, "    %s: received %llu frames (%llu bytes, %llu dropped), sent %llu frames "
 		"(%llu bytes, %llu dropped)\n", n->cfg->spec, (unsigned long long)n->rx_frames,
 		(unsigned long long)n->rx_bytes, (unsigned long long)n->rx_dropped,
 		(unsigned long long)n->tx_frames, (unsigned long long)n->tx_bytes,
 		(unsigned long long)n->tx_dropped);
+	if (n->rx_blocked || n->pending)
+		fprintf(f, "    a %zu-byte frame waits for receive buffers%s\n", n->pending,
+			n->rx_blocked ? " (the tap is not read until the driver posts some)" : "");
+	pthread_mutex_unlock(&n->vd->lock);
 }
 
 const struct device_model virtio_net_model = {

@@ -598,6 +598,21 @@ void virtio_pci_destroy(struct virtio_dev *vd)
 	free(vd);
 }
 
+/* Under vd->lock: where each ring stands (a stalled queue shows work the
+ * driver posted that was not taken, or an interrupt it did not ask for). */
+static void print_ring_positions(struct virtio_dev *vd, FILE *f)
+{
+	fprintf(f, "    rings (avail taken/posted, used, driver's used_event):");
+	for (unsigned q = 0; q < vd->nqueues; q++) {
+		struct virtqueue_position p;
+
+		if (virtq_position(&vd->vq[q], &p))
+			fprintf(f, " q%u %u/%u %u %u%s", q, p.taken, p.posted, p.used, p.used_event,
+				p.interrupts_off ? " (no interrupts)" : "");
+	}
+	fprintf(f, "\n");
+}
+
 void virtio_pci_stats(struct virtio_dev *vd, FILE *f)
 {
 	pthread_mutex_lock(&vd->lock);
@@ -609,5 +624,6 @@ void virtio_pci_stats(struct virtio_dev *vd, FILE *f)
 		fprintf(f, "%s%llu", q ? "/" : ", requests per queue ",
 			(unsigned long long)vd->vq[q].requests);
 	fprintf(f, "\n");
+	print_ring_positions(vd, f);
 	pthread_mutex_unlock(&vd->lock);
 }

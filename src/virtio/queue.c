@@ -289,3 +289,15 @@ void virtq_reset(struct virtqueue *q)
 	q->msix_vector = 0xffff;
 	q->requests = requests;
 }
+
+bool virtq_position(const struct virtqueue *q, struct virtqueue_position *p)
+{
+	if (!q->enabled || !q->avail || !q->used)
+		return false;
+	*p = (struct virtqueue_position){
+		.taken = q->last_avail, .posted = load16(q->avail + 1), .used = q->used_idx,
+		.used_event = q->event_idx ? load16(q->avail + 2 + q->size) : 0,
+		.interrupts_off = !q->event_idx && (load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT),
+	};
+	return true;
+}

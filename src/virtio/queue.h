@@ -95,4 +95,14 @@ size_t virtq_write(struct virtq_chain *c, size_t off, const void *buf, size_t n)
 
 void virtq_reset(struct virtqueue *q);
 
+/* Where a mapped ring stands, for --stats. */
+struct virtqueue_position {
+	uint16_t taken, posted;    /* our avail index, the driver's */
+	uint16_t used, used_event; /* ours, and where the driver wants an interrupt */
+	bool interrupts_off;       /* without EVENT_IDX: the driver's NO_INTERRUPT flag */
+};
+
+/* False if the queue is not enabled (nothing mapped). */
+bool virtq_position(const struct virtqueue *q, struct virtqueue_position *p);
+
 #endif

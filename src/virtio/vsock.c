@@ -868,6 +868,32 @@ static int hybrid_load(void *opaque, struct snap_reader *r)
 	return 0;
 }
 
+/* The connections still open, a few: where a transfer that stalled stands. */
+static void stats_open_conns(const struct vsock *v, FILE *f)
+{
+	static const char *const state[] = { "awaiting CONNECT", "requested", "established",
+					     "closing" };
+	unsigned shown = 0, open = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = v->conns[i];
+
+		if (!c)
+			continue;
+		if (open++ >= 4)
+			continue;
+		shown++;
+		fprintf(f, "      host port %u <-> guest port %u: %s, owed 0x%x, %s%s%s%s"
+			"guest credit %u, %zu bytes for the host waiting\n",
+			c->host_port, c->guest_port, state[c->state], c->owed,
+			c->readable ? "readable, " : "", c->writable ? "writable, " : "",
+			c->host_eof ? "host ended, " : "",
+			c->guest_done_sending ? "guest ended, " : "", guest_credit(c), c->buf_len);
+	}
+	if (open > shown)
+		fprintf(f, "      and %u more connections\n", open - shown);
+}
+
 static void vsock_stats(void *opaque, FILE *f)
 {
 	struct vsock *v = opaque;
@@ -881,6 +907,7 @@ static void vsock_stats(void *opaque, FILE *f)
 		(unsigned long long)v->b.config.guest_cid, v->b.cfg->uds, (unsigned long long)v->opened,
 		(unsigned long long)v->refused, (unsigned long long)v->resets,
 		(unsigned long long)v->to_guest, (unsigned long long)v->to_host);
+	stats_open_conns(v, f);
 	pthread_mutex_unlock(&v->b.vd->lock);
 }
 
