@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/vm_sockets.h>
@@ -85,8 +86,14 @@ static int do_connect(unsigned cid, unsigned port)
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port };
 	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
 
+	/* vsock gives up on a connect after 2 s of its own; a loaded host
+	 * (nested, TCG) can answer later. */
+	struct timeval patience = { .tv_sec = 60 };
+
 	if (s < 0)
 		return fail("socket");
+	if (setsockopt(s, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &patience, sizeof(patience)) < 0)
+		return fail("SO_VM_SOCKETS_CONNECT_TIMEOUT");
 	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return fail("connect");
 	return copy_both_ways(s);

@@ -22,6 +22,9 @@ from qmp import QMP  # noqa: E402
 SHRIKE, IMG, TMP = sys.argv[1:4]
 BOOT_SECONDS = float(sys.argv[4]) if len(sys.argv) > 4 else 300
 ATTEMPT_SECONDS = max(BOOT_SECONDS / 3, 60)   # one boot, before it counts as stalled
+# How much of a stalled attempt's story is printed (LINUX_STALL_CHARS=2000
+# shows its --stats, where each ring and connection stood).
+STALL_CHARS = int(os.environ.get('LINUX_STALL_CHARS', 160))
 # quiet: the kernel's boot log through the UART is tens of thousands of port
 # exits, and QEMU's TCG emulating AMD-V (the nested test VM) now and then
 # never returns from one of them; init's own lines are what is checked.
@@ -115,8 +118,10 @@ class Guest:
         try:
             status = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.stop()
-            raise Stalled('shrike did not end in time; output ends %r' % self.text()[-300:])
+            self.stop_telling()
+            raise Stalled('shrike did not end in time; output ends %r; stderr ends %r; '
+                          'threads that did not end %r' % (
+                              self.text()[-300:], self.stderr()[-600:], self.stuck))
         m = SANITIZER.search(self.stderr())
         if m:
             raise Failure('sanitizer report: ' + self.stderr()[m.start():m.start() + 200])
@@ -135,10 +140,46 @@ class Guest:
         if crash:
             raise Failure('the guest crashed: %r' % crash.group(0)[:160])
 
+    def stop_telling(self):
+        """SIGTERM first: shrike's --stats (where each ring and connection
+        stands) say where a stalled guest stopped.  A shrike that does not
+        end: its threads' states are kept in self.stuck (see
+        vcpu_never_returned)."""
+        self.stuck = []
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.stuck = thread_states(self.proc.pid)
+        self.stop()
+
+    def vcpu_never_returned(self):
+        """After stop_telling: a vCPU thread still running 10 s after
+        SIGTERM kicked it.  A KVM returns from KVM_RUN to a kicked thread at
+        once; QEMU's TCG emulating AMD-V (the nested test VM) now and then
+        never does (booted()).  A shrike blocked in a lock sleeps instead."""
+        return any(name.endswith('/KVM') and state == 'R' for name, state, _ in self.stuck)
+
     def stop(self, sig=signal.SIGKILL):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait()
+
+
+def thread_states(pid):
+    """(name, state, wchan) of each of the process's threads."""
+    out = []
+    for tid in sorted(os.listdir('/proc/%d/task' % pid)) if os.path.isdir('/proc/%d' % pid) else []:
+        base = '/proc/%d/task/%s/' % (pid, tid)
+        try:
+            name = open(base + 'comm').read().strip()
+            state = open(base + 'stat').read().rsplit(')', 1)[1].split()[0]
+            wchan = open(base + 'wchan').read().strip()
+        except OSError:
+            continue
+        out.append((name, state, wchan))
+    return out
 
 
 def booted(start, what):
@@ -154,7 +195,7 @@ def booted(start, what):
         except Stalled as e:
             if attempt == 2:
                 raise
-            print('  %s: attempt %d stalled, tried again: %s' % (what, attempt + 1, str(e)[:160]),
+            print('  %s: attempt %d stalled, tried again: %s' % (what, attempt + 1, str(e)[:STALL_CHARS]),
                   flush=True)
 
 
@@ -562,6 +603,9 @@ def net_link_restore():
     went_on(h)
 
 
+SO_VM_SOCKETS_CONNECT_TIMEOUT = 6   # linux/vm_sockets.h (_OLD: a 64-bit timeval); not in Python
+
+
 class VsockHost:
     """The host side of the vsock cases, over shrike's Unix sockets (hybrid)
     or AF_VSOCK (vhost-vsock).  Listens on ports P .. P+4 (P chosen at run
@@ -660,8 +704,18 @@ class VsockHost:
         """A connection to the guest's port; ConnectionError if refused."""
         sk = self.socket
         if not self.hybrid:
+            import ctypes
+            import struct
             c = sk.socket(sk.AF_VSOCK, sk.SOCK_STREAM)
             c.settimeout(timeout)
+            # AF_VSOCK gives up on a connect after 2 s of its own, whatever
+            # the socket's timeout: a loaded TCG guest can answer later.
+            # Python's setsockopt takes only an integer for AF_VSOCK.
+            tv = struct.pack('qq', timeout, 0)
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.setsockopt(c.fileno(), sk.AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, tv,
+                               len(tv)) < 0:
+                raise OSError(ctypes.get_errno(), 'SO_VM_SOCKETS_CONNECT_TIMEOUT')
             c.connect((self.cid, port))
             return c
         c = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
@@ -690,13 +744,14 @@ class VsockHost:
                     os.unlink(path)
 
 
-def vsock_host_to_guest(host, text):
+def vsock_host_to_guest(host, text, step):
     """The host as the client: 64 MiB to guest port 5000 (it answers the
     SHA-256), its 64 MiB file from 5001, 100 echo connections at once to
     5002, and 5003 refused.  Returns what failed."""
     import hashlib
     bad = []
     data = os.urandom(64 << 20)
+    step[:] = ['64 MiB to guest port 5000']
     with host.connect(5000) as c:
         c.sendall(data)
         c.shutdown(host.socket.SHUT_WR)
@@ -704,10 +759,12 @@ def vsock_host_to_guest(host, text):
     if not got or got[0] != hashlib.sha256(data).hexdigest():
         bad.append('guest 5000 answered %r' % got)
     m = re.search(r'SHRIKE-VSOCK-BLOB ([0-9a-f]{64})', text)
+    step[:] = ['64 MiB from guest port 5001']
     with host.connect(5001) as c:
         blob = host.read_all(c)
     if not m or hashlib.sha256(blob).hexdigest() != m.group(1):
         bad.append('guest 5001 sent %d bytes that do not match its SHA-256' % len(blob))
+    step[:] = ['100 connections to guest port 5002']
     conns = [host.connect(5002) for _ in range(100)]
     for i, c in enumerate(conns):
         c.sendall(b'ping %d\n' % i)
@@ -717,6 +774,7 @@ def vsock_host_to_guest(host, text):
         c.close()
     if echoed != 100:
         bad.append('%d of 100 parallel connections echoed' % echoed)
+    step[:] = ['a connection to guest port 5003']
     try:
         host.connect(5003).close()
         bad.append('a connection to guest port 5003, where nobody listens, was accepted')
@@ -737,11 +795,17 @@ def vsock(name, hybrid):
             g = Guest(name, 'vmlinux', 1, 'vsock', host.options() + ['--stats'], host.kargs())
             try:
                 g.wait_for(r'SHRIKE-VSOCK-READY', 1, ATTEMPT_SECONDS)
+                step = ['']
                 try:
-                    bad = vsock_host_to_guest(host, g.text())
+                    bad = vsock_host_to_guest(host, g.text(), step)
                 except OSError as e:   # a timeout or a reset: a crashed guest says why
                     g.check_crash()
-                    raise Failure('host side: %s: %s' % (type(e).__name__, e))
+                    g.stop_telling()
+                    why = Stalled if g.vcpu_never_returned() else Failure
+                    raise why('host side, %s: %s: %s; the guest says %r; stderr ends %r; '
+                              'threads that did not end %r' % (
+                                  step[0], type(e).__name__, e, g.text()[-300:],
+                                  g.stderr()[-900:], g.stuck))
                 # 256 MiB moved on TCG: more than a boot's budget.
                 g.wait_for(r'SHRIKE-VSOCK-REFUSED', 1, 2 * ATTEMPT_SECONDS)
                 host.close_hold()
