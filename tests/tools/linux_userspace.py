@@ -105,8 +105,12 @@ class Guest:
                 break
             time.sleep(0.2)
         why = Stalled if self.proc.poll() is None else Failure
-        raise why('%r not seen %d time(s) (status %s); output ends %r; stderr %r' % (
-            pattern, count, self.proc.poll(), self.text()[-300:], self.stderr()[-200:]))
+        status = self.proc.poll()
+        if why is Stalled:
+            self.stop_telling()
+        raise why('%r not seen %d time(s) (status %s); output ends %r; stderr %r%s' % (
+            pattern, count, status, self.text()[-300:], self.stderr()[-600:],
+            '; threads that did not end %r' % self.stuck if why is Stalled else ''))
 
     def stderr(self):
         try:
