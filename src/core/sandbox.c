@@ -56,7 +56,7 @@ static const char *const io_calls[] = {
 	"fallocate", "io_uring_enter",
 	/* virtio-vsock's host ends (socket() itself: Unix sockets only, below) */
 	"readv", "recvfrom", "accept4", "connect", "shutdown", "close", "epoll_wait",
-	"epoll_pwait", "epoll_ctl",
+	"epoll_pwait", "epoll_ctl", "timerfd_settime",   /* and its CONNECT time limit */
 };
 
 /* The vCPU's own ioctls, and the VM's that devices use at run time. */

@@ -22,6 +22,12 @@
  * connection's socket, edge-triggered, so a connection the guest has no
  * credit or buffers for costs nothing until something changes.
  *
+ * A host client gets CONNECT_TIMEOUT_S to send its line and the guest as
+ * long again to answer it; then the client's socket closes (and the guest
+ * is sent an RST), so neither a silent client nor a guest that never
+ * answers holds a connection for good.  One timerfd in the epoll set fires
+ * at the earliest such deadline.
+ *
  * The guest sees connections reset when shrike is restored from a snapshot
  * (the event queue's TRANSPORT_RESET, as in Firecracker): the host sockets
  * of the saved VM are not in the snapshot.  A reset of the device (the guest
@@ -34,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -53,6 +60,11 @@
 #define MAX_CONNS     256                  /* the buffers' bound: 64 MiB for a hostile guest */
 #define MAX_ORPHAN_RST 64
 #define FIRST_HOST_PORT (1u << 30)         /* ports for connections the host starts */
+/* A client's CONNECT line, and the guest's answer to it, each within this.
+ * Firecracker allows 2 s; a guest on an emulating or nested KVM under
+ * load has been seen to take longer (Linux's own AF_VSOCK default is 2 s,
+ * too short there). */
+#define CONNECT_TIMEOUT_S 10
 
 enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE,
        OP_CREDIT_REQUEST };
@@ -97,6 +109,7 @@ struct conn {
 	uint32_t fwd_cnt, fwd_cnt_told;
 	uint8_t *buf;              /* guest data the host socket did not take yet */
 	size_t buf_off, buf_len;
+	uint64_t deadline_ns;      /* AWAIT_LINE, REQUESTED: when the wait ends (now_ns) */
 };
 
 struct orphan_rst {
@@ -107,13 +120,15 @@ struct vsock {
 	struct vsock_base b;       /* first: the model glue's vd */
 	int epoll, listener;
 	int wake;                  /* eventfd in the epoll set: a reset to finish */
+	int timer;                 /* timerfd in the epoll set: the earliest deadline */
+	uint64_t armed_ns;         /* what it is set to; 0: disarmed */
 	bool close_pending;        /* a reset: the I/O thread closes the host ends */
 	struct conn *conns[MAX_CONNS];
 	unsigned next_rx;          /* round robin over conns for receive buffers */
 	uint32_t next_host_port;
 	struct orphan_rst orphans[MAX_ORPHAN_RST];
 	unsigned norphans;
-	uint64_t opened, refused, resets, to_guest, to_host;
+	uint64_t opened, refused, resets, timeouts, to_guest, to_host;
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_SEGS];
 };
@@ -299,6 +314,7 @@ static void read_connect_line(struct vsock *v, struct conn *c)
 	c->guest_port = (uint32_t)port;
 	c->state = REQUESTED;
 	c->owed = OWE_REQUEST;
+	c->deadline_ns = now_ns() + CONNECT_TIMEOUT_S * 1000000000ull;
 }
 
 static void accept_clients(struct vsock *v)
@@ -308,11 +324,15 @@ static void accept_clients(struct vsock *v)
 
 		if (fd < 0)
 			return;
-		if (!conn_new(v, fd, AWAIT_LINE)) {
+		struct conn *c = conn_new(v, fd, AWAIT_LINE);
+
+		if (!c) {
 			log_limited(&v->b.vd->rl, "virtio-vsock: %d connections already; one refused",
 				    MAX_CONNS);
 			close(fd);
+			continue;
 		}
+		c->deadline_ns = now_ns() + CONNECT_TIMEOUT_S * 1000000000ull;
 	}
 }
 
@@ -681,6 +701,57 @@ static void transmit(struct vsock *v, struct virtio_dev *vd)
 	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
 }
 
+/* ---- the CONNECT time limit ---- */
+
+static bool waits(const struct conn *c)
+{
+	return c->state == AWAIT_LINE || c->state == REQUESTED;
+}
+
+/* The timer at the earliest deadline of a waiting connection, or off. */
+static void arm_timer(struct vsock *v)
+{
+	uint64_t first = 0;
+	struct itimerspec its = { 0 };
+
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = v->conns[i];
+
+		if (c && waits(c) && (!first || c->deadline_ns < first))
+			first = c->deadline_ns;
+	}
+	if (first == v->armed_ns)
+		return;
+	its.it_value = (struct timespec){ .tv_sec = (time_t)(first / 1000000000u),
+					  .tv_nsec = (long)(first % 1000000000u) };
+	if (timerfd_settime(v->timer, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		v->armed_ns = first;
+}
+
+/* Waits past their deadline end: the client's socket closes (it reads
+ * that as a refusal) and a guest that was asked gets an RST. */
+static void expire_waits(struct vsock *v)
+{
+	uint64_t now = now_ns(), n;
+
+	if (read(v->timer, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	v->armed_ns = 0;                   /* it fired (or was re-armed past now) */
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = v->conns[i];
+
+		if (!c || !waits(c) || c->deadline_ns > now)
+			continue;
+		log_limited(&v->b.vd->rl, "virtio-vsock: %s in %d s; the client's socket closes",
+			    c->state == AWAIT_LINE ? "no CONNECT line" : "the guest did not answer",
+			    CONNECT_TIMEOUT_S);
+		if (c->state == REQUESTED && !(c->owed & OWE_REQUEST))
+			orphan_rst(v, c->host_port, c->guest_port);   /* it was asked */
+		v->timeouts++;
+		conn_free(v, c);
+	}
+}
+
 /* ---- the I/O thread's hooks ---- */
 
 /* Whatever changed, the host sockets get what is owed to them and the
@@ -738,6 +809,7 @@ static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
 		transmit(v, vd);
 	vsock_send_owed_event(&v->b, &v->chain);
 	pump(v, vd);
+	arm_timer(v);
 }
 
 static int epoll_fd(void *dev)
@@ -761,6 +833,10 @@ static void sockets_ready(void *dev, struct virtio_dev *vd)
 		}
 		if (ev[i].data.ptr == &v->wake)
 			continue;              /* finish_reset did it */
+		if (ev[i].data.ptr == &v->timer) {
+			expire_waits(v);
+			continue;
+		}
 		if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			c->readable = true;
 		if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
@@ -769,6 +845,7 @@ static void sockets_ready(void *dev, struct virtio_dev *vd)
 	/* Not while a save or a restore holds the device (vd->paused). */
 	if (running(vd, RXQ) && running(vd, TXQ) && !vd->paused)
 		pump(v, vd);
+	arm_timer(v);
 }
 
 static void vsock_dev_reset(void *dev)
@@ -797,12 +874,9 @@ static const struct virtio_ops vsock_ops = {
 
 /* ---- the device model ---- */
 
-static void vsock_destroy(void *opaque)
+/* The listener (and its path), the epoll set, the eventfd, the timer. */
+static void close_own_fds(struct vsock *v)
 {
-	struct vsock *v = opaque;
-
-	virtio_pci_destroy(v->b.vd);
-	close_all(v);
 	if (v->listener >= 0) {
 		close(v->listener);
 		unlink(v->b.cfg->uds);
@@ -811,6 +885,17 @@ static void vsock_destroy(void *opaque)
 		close(v->epoll);
 	if (v->wake >= 0)
 		close(v->wake);
+	if (v->timer >= 0)
+		close(v->timer);
+}
+
+static void vsock_destroy(void *opaque)
+{
+	struct vsock *v = opaque;
+
+	virtio_pci_destroy(v->b.vd);
+	close_all(v);
+	close_own_fds(v);
 	free(v);
 }
 
@@ -826,12 +911,14 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 	v->listener = -1;
 	v->epoll = epoll_create1(EPOLL_CLOEXEC);
 	v->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	v->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (vm_add_device(vm, &virtio_vsock_model, v)) {
+		close_own_fds(v);
 		free(v);
 		return -1;
 	}
-	if (v->epoll < 0 || v->wake < 0) {
-		log_error("--vsock: epoll_create1/eventfd: %s", strerror(errno));
+	if (v->epoll < 0 || v->wake < 0 || v->timer < 0) {
+		log_error("--vsock: epoll_create1/eventfd/timerfd_create: %s", strerror(errno));
 		return -1;
 	}
 	v->listener = unix_listen(v->b.cfg->uds, "--vsock", err, sizeof(err));
@@ -841,7 +928,9 @@ static int vsock_create(struct vm *vm, const struct device_params *p)
 	}
 	if (epoll_ctl(v->epoll, EPOLL_CTL_ADD, v->listener, &ev) < 0 ||
 	    epoll_ctl(v->epoll, EPOLL_CTL_ADD, v->wake,
-		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &v->wake }) < 0) {
+		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &v->wake }) < 0 ||
+	    epoll_ctl(v->epoll, EPOLL_CTL_ADD, v->timer,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &v->timer }) < 0) {
 		log_error("--vsock: epoll_ctl: %s", strerror(errno));
 		return -1;
 	}
@@ -902,10 +991,11 @@ static void vsock_stats(void *opaque, FILE *f)
 		return;
 	virtio_pci_stats(v->b.vd, f);
 	pthread_mutex_lock(&v->b.vd->lock);
-	fprintf(f, "    vsock cid %llu (%s): %llu connections (%llu refused, %llu reset), "
-		"%llu bytes to the guest, %llu to the host\n",
+	fprintf(f, "    vsock cid %llu (%s): %llu connections (%llu refused, %llu reset, %llu timed "
+		"out), %llu bytes to the guest, %llu to the host\n",
 		(unsigned long long)v->b.config.guest_cid, v->b.cfg->uds, (unsigned long long)v->opened,
 		(unsigned long long)v->refused, (unsigned long long)v->resets,
+		(unsigned long long)v->timeouts,
 		(unsigned long long)v->to_guest, (unsigned long long)v->to_host);
 	stats_open_conns(v, f);
 	pthread_mutex_unlock(&v->b.vd->lock);

@@ -167,6 +167,47 @@ t_sigterm_with_device_threads() {
 	fi
 }
 
+# Hybrid vsock's CONNECT time limit: a client that never sends its line, and
+# one whose guest never answers (here no driver at all), each see their
+# socket closed after 10 s, counted in --stats, shrike unharmed.
+t_vsock_connect_timeout() {
+	local pid i status waited
+	"$SHRIKE" run --kernel "$K/spin.elf" --cmdline "ms=600000" --vsock "cid=3,uds=$TMP/to.vsock" \
+		--stats >"$TMP/out" 2>"$TMP/err" </dev/null &
+	pid=$!
+	for i in $(seq 300); do [ -S "$TMP/to.vsock" ] && break; sleep 0.1; done
+	waited=$(timeout 120 python3 - "$TMP/to.vsock" <<'PY'
+import socket, sys, time
+silent, asking = (socket.socket(socket.AF_UNIX) for _ in range(2))
+for s in (silent, asking):
+    s.connect(sys.argv[1])
+    s.settimeout(100)
+asking.sendall(b'CONNECT 5000\n')
+t0 = time.time()
+def closed_after(s):
+    try:
+        got = s.recv(1)
+    except ConnectionResetError:   # closed with its line unread
+        got = b''
+    return time.time() - t0 if got == b'' else -1
+print(' '.join('%.1f' % closed_after(s) for s in (silent, asking)))
+PY
+)
+	kill -TERM $pid
+	for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	kill -0 $pid 2>/dev/null && { kill -9 $pid; wait $pid; fail vsock_connect_timeout "shrike ignored SIGTERM"; return; }
+	wait $pid
+	status=$?
+	# Each closed after about 10 s (the time limit; up to 30 on a slow host).
+	if [ "$status" -ne 143 ] || ! grep -q "2 timed out" "$TMP/err" ||
+		! echo "$waited" | awk '{ exit !($1 >= 9.5 && $1 < 30 && $2 >= 9.5 && $2 < 30) }'; then
+		fail vsock_connect_timeout "closed after '$waited' s, status $status: $(grep 'vsock cid' "$TMP/err")"
+	else
+		pass vsock_connect_timeout
+		echo "  (closed after $waited s)"
+	fi
+}
+
 suite_devices() {
 	if ! have_kvm; then
 		skip device_tests "$NO_KVM_REASON"
@@ -179,4 +220,5 @@ suite_devices() {
 	t_virtio_hostile_driver
 	t_virtio_hostile_driver_rss
 	t_sigterm_with_device_threads
+	t_vsock_connect_timeout
 }
