@@ -117,6 +117,22 @@ run_vm() {
 	status=$?
 }
 
+# end_by_sigterm PID: SIGTERM to a shrike started in the background, then
+# up to 10 s (stretched) for it to end; sets $status.  Returns 1 if it did
+# not (it is killed then).
+end_by_sigterm() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq $((10 * $(limit 10)))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		wait "$pid"
+		return 1
+	fi
+	wait "$pid"
+	status=$?
+}
+
 # A run that must not end in a crash, a hang of the VMM or a sanitizer
 # report.  Returns 1 (and records a failure) if it did.
 vmm_healthy() {

@@ -114,14 +114,7 @@ t_garbage() {
 		pid=$!
 		for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 		if kill -0 $pid 2>/dev/null; then
-			kill -TERM $pid
-			for i in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-			if kill -0 $pid 2>/dev/null; then
-				kill -9 $pid; wait $pid
-				fail hostile_garbage_code "seed $seed: shrike ignored SIGTERM"; return
-			fi
-			wait $pid
-			status=$?
+			end_by_sigterm $pid || { fail hostile_garbage_code "seed $seed: shrike ignored SIGTERM"; return; }
 			[ "$status" -eq 143 ] || { fail hostile_garbage_code "seed $seed: SIGTERM gave $status"; return; }
 			outcome="$outcome $seed:hang->143"
 			continue

@@ -146,20 +146,13 @@ t_virtio_hostile_driver_rss() {
 # with device threads running: they started before the main thread blocked
 # the signal, and one of them taking it once killed shrike on the spot.
 t_sigterm_with_device_threads() {
-	local pid i status
+	local pid i
 	truncate -s 1M "$TMP/term.img"
 	"$SHRIKE" run --kernel "$K/spin.elf" --cmdline "ms=600000" --disk "$TMP/term.img" --rng \
 		--console virtio --stats >"$TMP/out" 2>"$TMP/err" </dev/null &
 	pid=$!
 	for i in $(seq 300); do grep -q "CPUs busy" "$TMP/out" 2>/dev/null && break; sleep 0.1; done
-	kill -TERM $pid
-	for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	if kill -0 $pid 2>/dev/null; then
-		kill -9 $pid; wait $pid
-		fail sigterm_with_device_threads "shrike ignored SIGTERM"; return
-	fi
-	wait $pid
-	status=$?
+	end_by_sigterm $pid || { fail sigterm_with_device_threads "shrike ignored SIGTERM"; return; }
 	if [ "$status" -ne 143 ] || ! grep -q "virtio-rng (PCI" "$TMP/err"; then
 		fail sigterm_with_device_threads "status $status, no --stats: $(tail -2 "$TMP/err")"
 	else
@@ -171,7 +164,7 @@ t_sigterm_with_device_threads() {
 # one whose guest never answers (here no driver at all), each see their
 # socket closed after 10 s, counted in --stats, shrike unharmed.
 t_vsock_connect_timeout() {
-	local pid i status waited
+	local pid i waited
 	"$SHRIKE" run --kernel "$K/spin.elf" --cmdline "ms=600000" --vsock "cid=3,uds=$TMP/to.vsock" \
 		--stats >"$TMP/out" 2>"$TMP/err" </dev/null &
 	pid=$!
@@ -193,11 +186,7 @@ def closed_after(s):
 print(' '.join('%.1f' % closed_after(s) for s in (silent, asking)))
 PY
 )
-	kill -TERM $pid
-	for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	kill -0 $pid 2>/dev/null && { kill -9 $pid; wait $pid; fail vsock_connect_timeout "shrike ignored SIGTERM"; return; }
-	wait $pid
-	status=$?
+	end_by_sigterm $pid || { fail vsock_connect_timeout "shrike ignored SIGTERM"; return; }
 	# Each closed after about 10 s (the time limit; up to 30 on a slow host).
 	if [ "$status" -ne 143 ] || ! grep -q "2 timed out" "$TMP/err" ||
 		! echo "$waited" | awk '{ exit !($1 >= 9.5 && $1 < 30 && $2 >= 9.5 && $2 < 30) }'; then
