@@ -295,7 +295,8 @@ bool virtq_position(const struct virtqueue *q, struct virtqueue_position *p)
 	if (!q->enabled || !q->avail || !q->used)
 		return false;
 	*p = (struct virtqueue_position){
-		.taken = q->last_avail, .posted = load16(q->avail + 1), .used = q->used_idx,
+		.taken = q->last_avail, .posted = load16(q->avail + 1),
+		.used = load16(q->used + 1),   /* the ring's: vhost's too, for its queues */
 		.used_event = q->event_idx ? load16(q->avail + 2 + q->size) : 0,
 		.interrupts_off = !q->event_idx && (load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT),
 	};

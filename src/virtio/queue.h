@@ -98,7 +98,7 @@ void virtq_reset(struct virtqueue *q);
 /* Where a mapped ring stands, for --stats. */
 struct virtqueue_position {
 	uint16_t taken, posted;    /* our avail index, the driver's */
-	uint16_t used, used_event; /* ours, and where the driver wants an interrupt */
+	uint16_t used, used_event; /* the ring's, and where the driver wants an interrupt */
 	bool interrupts_off;       /* without EVENT_IDX: the driver's NO_INTERRUPT flag */
 };
 
