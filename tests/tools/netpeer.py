@@ -2,7 +2,8 @@
 """The host end of the virtio-net test (linux_userspace.py), run inside the
 test's own network namespace: an HTTP server on ADDR:PORT that serves BLOB
 at /blob, and on PORT+1 a plain TCP server that reads as many bytes as BLOB
-has (busybox's wget cannot post binary data; its nc can send it) and
+has (busybox's wget cannot post binary data; the guest sends it with
+vsockt's tcp mode, guest/linux/vsockt.c) and
 answers with their SHA-256 and the count still missing.  Prints "ready"
 once both listen; serves until killed.
 
