@@ -602,15 +602,20 @@ void virtio_pci_destroy(struct virtio_dev *vd)
  * driver posted that was not taken, or an interrupt it did not ask for). */
 static void print_ring_positions(struct virtio_dev *vd, FILE *f)
 {
-	fprintf(f, "    rings (avail taken/posted, used, driver's used_event):");
+	unsigned shown = 0;
+
 	for (unsigned q = 0; q < vd->nqueues; q++) {
 		struct virtqueue_position p;
 
-		if (virtq_position(&vd->vq[q], &p))
-			fprintf(f, " q%u %u/%u %u %u%s", q, p.taken, p.posted, p.used, p.used_event,
-				p.interrupts_off ? " (no interrupts)" : "");
+		if (!virtq_position(&vd->vq[q], &p))
+			continue;
+		if (!shown++)
+			fprintf(f, "    rings (avail taken/posted, used, driver's used_event):");
+		fprintf(f, " q%u %u/%u %u %u%s", q, p.taken, p.posted, p.used, p.used_event,
+			p.interrupts_off ? " (no interrupts)" : "");
 	}
-	fprintf(f, "\n");
+	/* After the driver's reset (a power-off) no ring is live. */
+	fprintf(f, shown ? "\n" : "    rings: none live\n");
 }
 
 void virtio_pci_stats(struct virtio_dev *vd, FILE *f)
