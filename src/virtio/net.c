@@ -1,9 +1,12 @@
 /*
- * virtio-net (virtio 1.2, 5.1) on a tap device: one receive and one
- * transmit queue, the MAC address and link status in the configuration,
+ * virtio-net (virtio 1.2, 5.1) on a tap device: one receive, one transmit
+ * and a control queue, the MAC address and link status in the configuration,
  * the virtio-net header passed through to the tap (IFF_VNET_HDR, 12 bytes,
  * the virtio 1 layout), so checksum offload and TSO work both ways, and
- * mergeable receive buffers.
+ * mergeable receive buffers; a control queue (virtio/net_ctrl.c) for the
+ * receive filter, the MAC address and announcements (after a restore the
+ * guest is asked to announce itself: gratuitous ARP, as after QEMU's
+ * migration).
  *
  * Both directions run on the device's I/O thread: transmit when the driver
  * notifies the transmit queue (each chain goes to the tap in one writev,
@@ -33,6 +36,7 @@
 #include "core/vm.h"
 #include "hw/devices.h"
 #include "base/stream.h"
+#include "virtio/net_ctrl.h"
 #include "virtio/virtio.h"
 
 #define NET_F_CSUM       0
@@ -47,10 +51,9 @@
 #define NET_F_MRG_RXBUF  15
 #define NET_F_STATUS     16
 
-#define NET_S_LINK_UP    1
-
-#define RXQ 0
-#define TXQ 1
+#define RXQ   0
+#define TXQ   1
+#define CTRLQ 2
 
 #define HDR_LEN    12u                  /* struct virtio_net_hdr_v1 */
 #define FRAME_MAX  (HDR_LEN + 65550u)   /* the largest GSO frame the tap hands over */
@@ -74,11 +77,15 @@ struct net {
 	const struct net_backend_config *cfg;
 	int tap;
 	struct net_config config;
+	uint8_t mac0[6];               /* the card's own MAC (the driver may set another) */
+	struct net_ctrl ctrl;
+	bool announce;                 /* restored: ask the guest to announce itself */
+	uint64_t announces;
 	unsigned offloads;             /* TUNSETOFFLOAD flags in force */
 	bool offloads_set;
 	bool rx_blocked;               /* a frame waits for receive buffers */
 	size_t pending;                /* bytes of that frame in `frame` */
-	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, rx_dropped, tx_dropped;
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, rx_dropped, tx_dropped, rx_filtered;
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_SEGS];
 	struct rx_buf bufs[QUEUE_MAX];
@@ -259,6 +266,10 @@ static void receive(struct net *n, struct virtio_dev *vd)
 				n->rx_dropped++;       /* a runt, or the link is down */
 				continue;
 			}
+			if (!net_rx_wanted(&n->ctrl, n->frame + HDR_LEN)) {
+				n->rx_filtered++;      /* not for this card's filter */
+				continue;
+			}
 			n->pending = (size_t)r;
 		}
 		if (!deliver(n, vd)) {
@@ -278,12 +289,40 @@ static void receive(struct net *n, struct virtio_dev *vd)
 		virtio_queue_done(vd, q);
 }
 
+/* ---- control ---- */
+
+static void control(struct net *n, struct virtio_dev *vd)
+{
+	struct virtqueue *q = &vd->vq[CTRLQ];
+	char err[160];
+	int r;
+
+	if (!running(vd, CTRLQ))
+		return;
+	/* Linux spins for each answer (bottom halves off): answer all now,
+	 * and tell it (avail_event) to notify the next. */
+	do {
+		while ((r = virtq_pop(q, &vd->vm->mem, &n->chain, err, sizeof(err))) > 0)
+			virtq_push(q, &vd->vm->mem, n->chain.head,
+				   net_ctrl_run(&n->ctrl, &n->chain));
+		if (!n->ctrl.announcing)
+			n->config.status &= (uint16_t)~NET_S_ANNOUNCE;     /* acknowledged */
+		if (r < 0) {
+			virtio_needs_reset(vd, err);
+			return;
+		}
+		virtio_queue_done(vd, q);
+	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
+}
+
 static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)
 {
 	struct net *n = dev;
 
 	if (q == TXQ) {
 		transmit(n, vd);
+	} else if (q == CTRLQ) {
+		control(n, vd);
 	} else {
 		n->rx_blocked = false;         /* new buffers: the tap may be read again */
 		receive(n, vd);
@@ -316,6 +355,9 @@ static void net_dev_reset(void *dev)
 	n->pending = 0;                /* a staged frame is lost, as on a wire */
 	n->rx_blocked = false;
 	n->offloads_set = false;
+	memcpy(n->config.mac, n->mac0, sizeof(n->mac0));
+	n->config.status &= NET_S_LINK_UP;
+	net_ctrl_reset(&n->ctrl);
 }
 
 static void config_read(void *dev, unsigned off, void *buf, unsigned n)
@@ -333,7 +375,9 @@ static const struct virtio_ops net_ops = {
 	.features = 1ull << NET_F_CSUM | 1ull << NET_F_GUEST_CSUM | 1ull << NET_F_MAC |
 		    1ull << NET_F_GUEST_TSO4 | 1ull << NET_F_GUEST_TSO6 | 1ull << NET_F_GUEST_ECN |
 		    1ull << NET_F_HOST_TSO4 | 1ull << NET_F_HOST_TSO6 | 1ull << NET_F_HOST_ECN |
-		    1ull << NET_F_MRG_RXBUF | 1ull << NET_F_STATUS,
+		    1ull << NET_F_MRG_RXBUF | 1ull << NET_F_STATUS | 1ull << NET_F_CTRL_VQ |
+		    1ull << NET_F_CTRL_RX | 1ull << NET_F_CTRL_RX_EXTRA | 1ull << NET_F_GUEST_ANNOUNCE |
+		    1ull << NET_F_CTRL_MAC_ADDR,
 	.config_read = config_read,
 	.config_size = sizeof(struct net_config),
 	.handle_queue = handle_queue,
@@ -355,7 +399,7 @@ static int net_set_link(void *opaque, const char *name, bool up)
 						      strcmp(name, n->cfg->ifname))))
 		return -1;
 	pthread_mutex_lock(&n->vd->lock);
-	status = up ? NET_S_LINK_UP : 0;
+	status = (uint16_t)((n->config.status & ~NET_S_LINK_UP) | (up ? NET_S_LINK_UP : 0));
 	if (status != n->config.status) {
 		n->config.status = status;
 		virtio_config_changed(n->vd);
@@ -461,49 +505,82 @@ static int net_create(struct vm *vm, const struct device_params *p)
 	if (open_tap(n))
 		return -1;
 	set_mac(n, vm, (unsigned)(n->cfg - vm->cfg.nets));
+	memcpy(n->mac0, n->config.mac, sizeof(n->mac0));
 	n->config.status = NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
-	n->vd = virtio_pci_create(vm, &net_ops, n, 2);
+	n->ctrl.mac = n->config.mac;
+	net_ctrl_reset(&n->ctrl);
+	n->vd = virtio_pci_create(vm, &net_ops, n, 3);
 	return n->vd ? 0 : -1;
 }
 
-/* The transport, then the MAC: a restore must be given the same card. */
+/* The transport, the card's own MAC (a restore must be given the same
+ * card), its status, the MAC the driver set and its receive filter. */
 static int net_save(void *opaque, struct snap_writer *w)
 {
 	struct net *n = opaque;
 
 	virtio_pci_save(n->vd, w);
-	snap_put(w, n->config.mac, sizeof(n->config.mac));
+	snap_put(w, n->mac0, sizeof(n->mac0));
 	snap_put_u16(w, n->config.status);
+	snap_put(w, n->config.mac, sizeof(n->config.mac));
+	net_ctrl_save(&n->ctrl, w);
 	return w->sb.failed ? -1 : 0;
 }
 
 static int net_load(void *opaque, struct snap_reader *r)
 {
 	struct net *n = opaque;
-	uint8_t mac[6];
+	uint8_t mac0[6], mac[6];
 	uint16_t status;
 
 	if (virtio_pci_load(n->vd, r))
 		return -1;
-	snap_get(r, mac, sizeof(mac));
+	snap_get(r, mac0, sizeof(mac0));
 	status = snap_get_u16(r);
-	if (!snap_done(r) || (status & ~NET_S_LINK_UP)) {
+	snap_get(r, mac, sizeof(mac));
+	if (!net_ctrl_load(&n->ctrl, r) || !snap_done(r) ||
+	    (status & ~(NET_S_LINK_UP | NET_S_ANNOUNCE))) {
 		log_error("--net %s: the snapshot's card state is malformed", n->cfg->spec);
 		return -1;
 	}
-	if (memcmp(mac, n->config.mac, sizeof(mac))) {
+	if (memcmp(mac0, n->mac0, sizeof(mac0))) {
 		log_error("--net %s: the snapshot's card had MAC %02x:%02x:%02x:%02x:%02x:%02x: "
-			  "give the restore the cards the VM had", n->cfg->spec, mac[0], mac[1],
-			  mac[2], mac[3], mac[4], mac[5]);
+			  "give the restore the cards the VM had", n->cfg->spec, mac0[0], mac0[1],
+			  mac0[2], mac0[3], mac0[4], mac0[5]);
 		return -1;
 	}
 	/* Frames in flight are gone; the tap's offloads are set again; the
-	 * link is as the guest last saw it. */
+	 * link is as the guest last saw it; the guest is asked to announce
+	 * itself once the VM runs (net_resume). */
+	memcpy(n->config.mac, mac, sizeof(mac));
 	n->config.status = status;
 	n->pending = 0;
 	n->offloads_set = false;
+	n->announce = virtio_has(n->vd, NET_F_GUEST_ANNOUNCE) && virtio_has(n->vd, NET_F_CTRL_VQ);
 	return 0;
+}
+
+/* After a restore, as QEMU after a migration: the ANNOUNCE bit and a
+ * configuration interrupt; Linux sends gratuitous ARPs (and IPv6
+ * neighbour advertisements), so switches and peers learn where the
+ * guest's MAC now is, and acknowledges on the control queue. */
+static void net_resume(void *opaque)
+{
+	struct net *n = opaque;
+
+	virtio_model_resume(opaque);
+	if (!n->vd)
+		return;
+	pthread_mutex_lock(&n->vd->lock);
+	if (n->announce && (n->vd->status & VIRTIO_STATUS_DRIVER_OK)) {
+		n->config.status |= NET_S_ANNOUNCE;
+		n->ctrl.announcing = true;
+		n->announces++;
+		virtio_config_changed(n->vd);
+	}
+	n->announce = false;
+	pthread_mutex_unlock(&n->vd->lock);
 }
 
 static void net_stats(void *opaque, FILE *f)
@@ -519,6 +596,15 @@ static void net_stats(void *opaque, FILE *f)
 		(unsigned long long)n->rx_bytes, (unsigned long long)n->rx_dropped,
 		(unsigned long long)n->tx_frames, (unsigned long long)n->tx_bytes,
 		(unsigned long long)n->tx_dropped);
+	fprintf(f, "    receive filter: %s%s%s%s, %u unicast and %u multicast addresses, %llu frames "
+		"filtered out; control: %llu commands, %llu refused; %llu announcements asked\n",
+		n->ctrl.filter.promisc ? "promiscuous" : "own MAC",
+		n->ctrl.filter.allmulti ? ", all multicast" : "",
+		n->ctrl.filter.alluni ? ", all unicast" : "",
+		n->ctrl.filter.nobcast ? ", no broadcast" : "", n->ctrl.filter.nuni,
+		n->ctrl.filter.nmulti, (unsigned long long)n->rx_filtered,
+		(unsigned long long)n->ctrl.commands, (unsigned long long)n->ctrl.refused,
+		(unsigned long long)n->announces);
 	if (n->rx_blocked || n->pending)
 		fprintf(f, "    a %zu-byte frame waits for receive buffers%s\n", n->pending,
 			n->rx_blocked ? " (the tap is not read until the driver posts some)" : "");
@@ -530,7 +616,7 @@ const struct device_model virtio_net_model = {
 	.create = net_create,
 	.reset = virtio_model_reset,
 	.quiesce = virtio_model_quiesce,
-	.resume = virtio_model_resume,
+	.resume = net_resume,
 	.save = net_save,
 	.load = net_load,
 	.stats = net_stats,
