@@ -9,6 +9,9 @@
  *                                 stdin and stdout (a process each)
  *   vsockt tcp ADDR PORT          as connect, over TCP/IPv4 (bench/net.sh:
  *                                 busybox's nc moved 0.6 MB/s there)
+ *   vsockt seqecho PORT           a SOCK_SEQPACKET listener: each message
+ *                                 sent back whole as one message (a
+ *                                 truncated one as the 5 bytes "TRUNC")
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/vm_sockets.h>
@@ -145,6 +149,55 @@ static int do_listen(unsigned port, char **argv)
 	}
 }
 
+/* One seqpacket connection: messages back as they came, boundaries kept. */
+static int seqpacket_echo(int c)
+{
+	static char buf[1 << 18];
+
+	for (;;) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n = recvmsg(c, &m, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? fail("recvmsg") : 0;
+		if (m.msg_flags & MSG_TRUNC)
+			n = send(c, "TRUNC", 5, 0);
+		else
+			n = send(c, buf, (size_t)n, 0);
+		if (n < 0)
+			return fail("send");
+	}
+}
+
+static int do_seqecho(unsigned port)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port };
+	int s = socket(AF_VSOCK, SOCK_SEQPACKET, 0);
+
+	signal(SIGCHLD, SIG_IGN);
+	if (s < 0)
+		return fail("seqpacket socket");
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0)
+		return fail("bind/listen");
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+
+		if (c < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail("accept");
+		}
+		if (fork() == 0) {
+			close(s);
+			_exit(seqpacket_echo(c));
+		}
+		close(c);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -153,9 +206,11 @@ int main(int argc, char **argv)
 				  (unsigned)strtoul(argv[3], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "tcp"))
 		return do_tcp(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "seqecho"))
+		return do_seqecho((unsigned)strtoul(argv[2], NULL, 0));
 	if (argc >= 4 && !strcmp(argv[1], "listen"))
 		return do_listen((unsigned)strtoul(argv[2], NULL, 0), argv + 3);
 	fprintf(stderr, "usage: vsockt connect CID PORT | vsockt listen PORT PROG [ARG...] | "
-		"vsockt tcp ADDR PORT\n");
+		"vsockt tcp ADDR PORT | vsockt seqecho PORT\n");
 	return 2;
 }

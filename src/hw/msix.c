@@ -47,6 +47,25 @@ static void flush_pending(struct msix *m)
 	}
 }
 
+int msix_direct_fd(struct msix *m, unsigned v)
+{
+	int fd = -1;
+
+	if (v >= m->nvec)
+		return -1;
+	pthread_mutex_lock(&m->lock);
+	if (m->irqfd && vector_ready(m, v))
+		fd = m->efd[v];
+	pthread_mutex_unlock(&m->lock);
+	return fd;
+}
+
+static void tell_readiness(struct msix *m)
+{
+	if (m->readiness_changed)
+		m->readiness_changed(m->readiness_opaque);
+}
+
 bool msix_enabled(struct msix *m)
 {
 	bool on;
@@ -76,6 +95,7 @@ void msix_config_written(struct msix *m)
 	m->masked = ctrl & CTRL_MASKALL;
 	flush_pending(m);
 	pthread_mutex_unlock(&m->lock);
+	tell_readiness(m);
 }
 
 void msix_save(struct msix *m, struct snap_writer *w)
@@ -167,6 +187,8 @@ static void table_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t 
 		break;
 	}
 	pthread_mutex_unlock(&m->lock);
+	if (word == 3)
+		tell_readiness(m);
 }
 
 static uint64_t pba_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigned size)

@@ -41,6 +41,11 @@ struct msix {
 	bool irqfd;
 	int efd[MSIX_MAX_VECTORS];
 	unsigned gsi[MSIX_MAX_VECTORS];
+	/* Optional: called (no lock held; from a vCPU's thread) after the
+	 * enable or function-mask bit or a vector's mask was written, so a
+	 * device whose kernel backend signals irqfds itself can follow. */
+	void (*readiness_changed)(void *opaque);
+	void *readiness_opaque;
 };
 
 /* Adds the capability and registers the table (at table_off) and the PBA
@@ -51,6 +56,11 @@ void msix_destroy(struct msix *m);
 
 /* Whether the driver turned MSI-X on (devices fall back to INTx if not). */
 bool msix_enabled(struct msix *m);
+
+/* Vector v's irqfd while a write to it delivers at once (MSI-X enabled,
+ * neither the function nor v masked, irqfds in use), else -1: a kernel
+ * backend (vhost) may then be given it to signal directly. */
+int msix_direct_fd(struct msix *m, unsigned v);
 
 /* Raises vector v (ignored if out of range). */
 void msix_notify(struct msix *m, unsigned v);

@@ -18,6 +18,7 @@
 #define VSOCK_TXQ 1
 #define VSOCK_EVQ 2
 #define VSOCK_QUEUE_MAX 256
+#define VSOCK_F_SEQPACKET 1            /* virtio 1.2, 5.10.3 */
 
 /* What both devices keep, first in their state (vd first of all: the
  * model glue of virtio/model.c finds it there). */
