@@ -548,6 +548,32 @@ class NetNamespace:
     def prefix(self):
         return ['ip', 'netns', 'exec', self.ns]
 
+    # Prints "MAC IP" for each gratuitous ARP (sender IP = target IP) on a tap.
+    GARP_WATCHER = """
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind((sys.argv[1], 0))
+print('ready', flush=True)
+while True:
+    f = s.recv(2048)
+    if len(f) >= 42 and f[28:32] == f[38:42]:
+        print(':'.join('%02x' % b for b in f[22:28]), socket.inet_ntoa(f[28:32]), flush=True)
+"""
+
+    def watch_gratuitous_arp(self, tap):
+        p = subprocess.Popen(self.prefix() + [sys.executable, '-c', self.GARP_WATCHER, tap],
+                             stdout=subprocess.PIPE, text=True)
+        if p.stdout.readline().strip() != 'ready':
+            p.kill()
+            p.wait()
+            raise Failure('the ARP watcher on %s did not start' % tap)
+        return p
+
+    @staticmethod
+    def stop_watching(p):
+        p.kill()
+        return p.communicate()[0]
+
 
 def net(name, cpus, extra):
     """virtio-net through Linux's driver on a tap in a namespace of the
@@ -579,8 +605,9 @@ def net_link_restore():
     """Two cards (two taps, two subnets): the guest pings through both;
     QMP's set_link takes eth0's link down (the guest's carrier drops, its
     pings are lost) and up again (carrier back, pings answered); a snapshot
-    then restores with the same cards and the guest's pings are answered
-    again."""
+    then restores with the same cards, the guest announces itself (a
+    gratuitous ARP, asked for through the control queue) and its pings are
+    answered again."""
     if os.geteuid() != 0:
         raise Skipped('needs root for a network namespace and taps')
     snap = os.path.join(TMP, 'netlink.snap')
@@ -607,15 +634,26 @@ def net_link_restore():
             if not re.search(r'SHRIKE-NET-PING %s 5 packets transmitted, 5 packets received' % card,
                              text):
                 raise Failure('%s: its pings were not all answered: %r' % (card, text[-400:]))
-        h = Guest('netlink-restored', None, 1, None, ['--incoming', 'file:' + snap] + cards,
-                  prefix=ns.prefix())
+        arp = ns.watch_gratuitous_arp('tap0')
         try:
-            h.wait_for(r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
-            h.stop(signal.SIGTERM)
-            h.finish()
+            h = Guest('netlink-restored', None, 1, None, ['--incoming', 'file:' + snap] + cards +
+                      ['--stats'], prefix=ns.prefix())
+            try:
+                h.wait_for(r'SHRIKE-NET-PONG ok', 1, ATTEMPT_SECONDS)
+                h.stop(signal.SIGTERM)
+                h.finish()
+            finally:
+                h.stop()
         finally:
-            h.stop()
+            announced = ns.stop_watching(arp)
     went_on(h)
+    # The restored card asked the guest to announce itself (GUEST_ANNOUNCE
+    # on the control queue): a gratuitous ARP for eth0's address.
+    if '52:54:00:5a:11:70 10.0.2.15' not in announced:
+        raise Failure('no gratuitous ARP from the restored guest on tap0 (saw %r); stderr ends %r'
+                      % (announced[-300:], h.stderr()[-400:]))
+    if not re.search(r'control: [1-9]\d* commands, 0 refused; 1 announcements asked', h.stderr()):
+        raise Failure('--stats does not show the announcement acknowledged: %r' % h.stderr()[-600:])
 
 
 SO_VM_SOCKETS_CONNECT_TIMEOUT = 6   # linux/vm_sockets.h (_OLD: a 64-bit timeval); not in Python
@@ -715,13 +753,14 @@ class VsockHost:
         for c in self.held:
             c.close()
 
-    def connect(self, port, timeout=60):
-        """A connection to the guest's port; ConnectionError if refused."""
+    def connect(self, port, timeout=60, seqpacket=False):
+        """A connection to the guest's port; ConnectionError if refused.
+        seqpacket: a SOCK_SEQPACKET one (vhost-vsock only)."""
         sk = self.socket
         if not self.hybrid:
             import ctypes
             import struct
-            c = sk.socket(sk.AF_VSOCK, sk.SOCK_STREAM)
+            c = sk.socket(sk.AF_VSOCK, sk.SOCK_SEQPACKET if seqpacket else sk.SOCK_STREAM)
             c.settimeout(timeout)
             # AF_VSOCK gives up on a connect after 2 s of its own, whatever
             # the socket's timeout: a loaded TCG guest can answer later.
@@ -795,6 +834,28 @@ def vsock_host_to_guest(host, text, step):
         bad.append('a connection to guest port 5003, where nobody listens, was accepted')
     except ConnectionError:
         pass
+    if not host.hybrid:
+        step[:] = ['seqpacket messages to guest port 5004']
+        bad += vsock_seqpacket(host)
+    return bad
+
+
+def vsock_seqpacket(host):
+    """Messages through a SOCK_SEQPACKET connection to the guest's echo on
+    port 5004 (vhost-vsock offers VIRTIO_VSOCK_F_SEQPACKET): each comes back
+    whole, as one message, boundaries kept, the larger ones in fragments of
+    the driver's 64 KiB packets."""
+    bad = []
+    with host.connect(5004, seqpacket=True) as c:
+        for size in (1, 1500, 65536, 65537, 200000, 7):
+            msg = bytes((size + i) & 0xff for i in range(size))
+            c.sendall(msg)
+            # One recvmsg, the whole message and nothing of the next (its
+            # size differs); MSG_EOR only if the sender set it (it did not).
+            got, _, flags, _ = c.recvmsg(1 << 18)
+            if got != msg or flags & host.socket.MSG_TRUNC:
+                bad.append('a %d-byte seqpacket message came back as %d bytes (%r...), flags '
+                           '0x%x' % (size, len(got), got[:8], flags))
     return bad
 
 
