@@ -119,41 +119,22 @@ static int do_tcp(const char *addr, unsigned port)
 	return copy_both_ways(s);
 }
 
-static int do_listen(unsigned port, char **argv)
+/* One connection, in a child of its own: PROG with it as stdin and stdout. */
+static int run_program(int c, char **argv)
 {
-	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port };
-	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
-
-	signal(SIGCHLD, SIG_IGN);          /* children reaped by the kernel */
-	if (s < 0)
-		return fail("socket");
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0)
-		return fail("bind/listen");
-	for (;;) {
-		int c = accept(s, NULL, NULL);
-
-		if (c < 0) {
-			if (errno == EINTR)
-				continue;
-			return fail("accept");
-		}
-		if (fork() == 0) {
-			dup2(c, 0);
-			dup2(c, 1);
-			close(c);
-			close(s);
-			execvp(argv[0], argv);
-			_exit(fail("exec"));
-		}
-		close(c);
-	}
+	dup2(c, 0);
+	dup2(c, 1);
+	close(c);
+	execvp(argv[0], argv);
+	return fail("exec");
 }
 
 /* One seqpacket connection: messages back as they came, boundaries kept. */
-static int seqpacket_echo(int c)
+static int seqpacket_echo(int c, char **argv)
 {
 	static char buf[1 << 18];
 
+	(void)argv;
 	for (;;) {
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -172,15 +153,17 @@ static int seqpacket_echo(int c)
 	}
 }
 
-static int do_seqecho(unsigned port)
+/* A listener of this type on port: each connection served by serve(c,
+ * argv) in a child process of its own. */
+static int listen_and_fork(unsigned port, int type, int (*serve)(int, char **), char **argv)
 {
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port };
-	int s = socket(AF_VSOCK, SOCK_SEQPACKET, 0);
+	int s = socket(AF_VSOCK, type, 0);
 
-	signal(SIGCHLD, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);          /* children reaped by the kernel */
 	if (s < 0)
-		return fail("seqpacket socket");
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0)
+		return fail("socket");
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0)
 		return fail("bind/listen");
 	for (;;) {
 		int c = accept(s, NULL, NULL);
@@ -192,7 +175,7 @@ static int do_seqecho(unsigned port)
 		}
 		if (fork() == 0) {
 			close(s);
-			_exit(seqpacket_echo(c));
+			_exit(serve(c, argv));
 		}
 		close(c);
 	}
@@ -207,9 +190,11 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "tcp"))
 		return do_tcp(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "seqecho"))
-		return do_seqecho((unsigned)strtoul(argv[2], NULL, 0));
+		return listen_and_fork((unsigned)strtoul(argv[2], NULL, 0), SOCK_SEQPACKET,
+				       seqpacket_echo, NULL);
 	if (argc >= 4 && !strcmp(argv[1], "listen"))
-		return do_listen((unsigned)strtoul(argv[2], NULL, 0), argv + 3);
+		return listen_and_fork((unsigned)strtoul(argv[2], NULL, 0), SOCK_STREAM,
+				       run_program, argv + 3);
 	fprintf(stderr, "usage: vsockt connect CID PORT | vsockt listen PORT PROG [ARG...] | "
 		"vsockt tcp ADDR PORT | vsockt seqecho PORT\n");
 	return 2;
