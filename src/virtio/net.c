@@ -100,39 +100,30 @@ static bool running(const struct virtio_dev *vd, unsigned q)
 
 /* ---- transmit ---- */
 
+/* One chain to the tap, straight from guest memory; nothing written back. */
+static uint32_t send_frame(void *dev, struct virtq_chain *c)
+{
+	struct net *n = dev;
+
+	/* A frame is the header and at least an Ethernet header. */
+	if (!(n->config.status & NET_S_LINK_UP)) {
+		n->tx_dropped++;               /* a cable pulled: nothing goes out */
+	} else if (c->read_len < HDR_LEN + 14 || c->read_len > FRAME_MAX) {
+		log_guest(&n->vd->rl, "virtio-net: a %zu-byte frame to send, dropped", c->read_len);
+		n->tx_dropped++;
+	} else if (writev(n->tap, c->iov, (int)c->nread) < 0) {
+		n->tx_dropped++;               /* the tap's queue is full: as a wire would */
+	} else {
+		n->tx_frames++;
+		n->tx_bytes += c->read_len - HDR_LEN;
+	}
+	return 0;
+}
+
 static void transmit(struct net *n, struct virtio_dev *vd)
 {
-	struct virtqueue *q = &vd->vq[TXQ];
-	char err[160];
-	int r;
-
-	if (!running(vd, TXQ))
-		return;
-	do {
-		while ((r = virtq_pop(q, &vd->vm->mem, &n->chain, err, sizeof(err))) > 0) {
-			struct virtq_chain *c = &n->chain;
-
-			/* A frame is the header and at least an Ethernet header. */
-			if (!(n->config.status & NET_S_LINK_UP)) {
-				n->tx_dropped++;       /* a cable pulled: nothing goes out */
-			} else if (c->read_len < HDR_LEN + 14 || c->read_len > FRAME_MAX) {
-				log_guest(&vd->rl, "virtio-net: a %zu-byte frame to send, dropped",
-					  c->read_len);
-				n->tx_dropped++;
-			} else if (writev(n->tap, c->iov, (int)c->nread) < 0) {
-				n->tx_dropped++;       /* the tap's queue is full: as a wire would */
-			} else {
-				n->tx_frames++;
-				n->tx_bytes += c->read_len - HDR_LEN;
-			}
-			virtq_push(q, &vd->vm->mem, c->head, 0);
-		}
-		if (r < 0) {
-			virtio_needs_reset(vd, err);
-			return;
-		}
-		virtio_queue_done(vd, q);
-	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
+	if (running(vd, TXQ))
+		virtio_serve_queue(vd, TXQ, &n->chain, send_frame, n);
 }
 
 /* ---- receive ---- */
@@ -291,28 +282,22 @@ static void receive(struct net *n, struct virtio_dev *vd)
 
 /* ---- control ---- */
 
+static uint32_t run_command(void *dev, struct virtq_chain *c)
+{
+	struct net *n = dev;
+
+	return net_ctrl_run(&n->ctrl, c);
+}
+
+/* Linux spins for each answer (bottom halves off): every command is
+ * answered now, and the next one notified (virtio_serve_queue). */
 static void control(struct net *n, struct virtio_dev *vd)
 {
-	struct virtqueue *q = &vd->vq[CTRLQ];
-	char err[160];
-	int r;
-
 	if (!running(vd, CTRLQ))
 		return;
-	/* Linux spins for each answer (bottom halves off): answer all now,
-	 * and tell it (avail_event) to notify the next. */
-	do {
-		while ((r = virtq_pop(q, &vd->vm->mem, &n->chain, err, sizeof(err))) > 0)
-			virtq_push(q, &vd->vm->mem, n->chain.head,
-				   net_ctrl_run(&n->ctrl, &n->chain));
-		if (!n->ctrl.announcing)
-			n->config.status &= (uint16_t)~NET_S_ANNOUNCE;     /* acknowledged */
-		if (r < 0) {
-			virtio_needs_reset(vd, err);
-			return;
-		}
-		virtio_queue_done(vd, q);
-	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
+	virtio_serve_queue(vd, CTRLQ, &n->chain, run_command, n);
+	if (!n->ctrl.announcing)
+		n->config.status &= (uint16_t)~NET_S_ANNOUNCE;     /* acknowledged */
 }
 
 static void handle_queue(void *dev, struct virtio_dev *vd, unsigned q)

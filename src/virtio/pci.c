@@ -62,6 +62,24 @@ void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q)
 		interrupt(vd, q->msix_vector, 1);
 }
 
+void virtio_serve_queue(struct virtio_dev *vd, unsigned qi, struct virtq_chain *c,
+			uint32_t (*serve)(void *dev, struct virtq_chain *c), void *dev)
+{
+	struct virtqueue *q = &vd->vq[qi];
+	char err[160];
+	int r;
+
+	do {
+		while ((r = virtq_pop(q, &vd->vm->mem, c, err, sizeof(err))) > 0)
+			virtq_push(q, &vd->vm->mem, c->head, serve(dev, c));
+		if (r < 0) {
+			virtio_needs_reset(vd, err);
+			return;
+		}
+		virtio_queue_done(vd, q);
+	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
+}
+
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 {
 	interrupt(vd, vd->vq[q].msix_vector, 1);

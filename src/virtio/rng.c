@@ -19,8 +19,9 @@ struct rng {
 	uint8_t buf[RNG_CHUNK];
 };
 
-static uint32_t fill(struct rng *r, struct virtq_chain *c)
+static uint32_t fill(void *dev, struct virtq_chain *c)
 {
+	struct rng *r = dev;
 	size_t want = c->write_len < RNG_CHUNK ? c->write_len : RNG_CHUNK;
 	ssize_t got = want ? getrandom(r->buf, want, 0) : 0;
 
@@ -32,23 +33,11 @@ static uint32_t fill(struct rng *r, struct virtq_chain *c)
 
 static void handle_queue(void *dev, struct virtio_dev *vd, unsigned qi)
 {
-	struct rng *r = dev;
-	struct virtqueue *q = &vd->vq[qi];
 	struct virtq_chain *c = malloc(sizeof(*c));
-	char err[160];
-	int n;
 
 	if (!c)
 		return;
-	do {
-		while ((n = virtq_pop(q, &vd->vm->mem, c, err, sizeof(err))) > 0)
-			virtq_push(q, &vd->vm->mem, c->head, fill(r, c));
-		if (n < 0) {
-			virtio_needs_reset(vd, err);
-			break;
-		}
-		virtio_queue_done(vd, q);
-	} while (virtq_more_after_enabling_notify(q, &vd->vm->mem));
+	virtio_serve_queue(vd, qi, c, fill, dev);
 	free(c);
 }
 

@@ -126,6 +126,14 @@ void virtio_pci_stats(struct virtio_dev *vd, FILE *f);
 /* For handle_queue: after pushing used buffers, interrupt the driver if
  * it asked to be. */
 void virtio_queue_done(struct virtio_dev *vd, struct virtqueue *q);
+/* For handle_queue of a device that answers each request at once: every
+ * chain on queue q goes through serve (which returns the bytes it wrote
+ * into it) and back, the driver is interrupted if it asked, and the loop
+ * goes on while chains came after notifications were turned on again
+ * (with EVENT_IDX that also tells the driver to notify the next one).  A
+ * malformed ring asks the driver for a reset. */
+void virtio_serve_queue(struct virtio_dev *vd, unsigned q, struct virtq_chain *c,
+			uint32_t (*serve)(void *dev, struct virtq_chain *c), void *dev);
 /* Interrupts the driver for queue q, unconditionally (a backend outside
  * shrike decided that it must be). */
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
